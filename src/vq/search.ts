@@ -1,0 +1,220 @@
+/**
+ * Exact nearest-codeword search over Float32Arrays (DESIGN §2 "Search kernel").
+ *
+ * Definition (the "naive reference" every path must reproduce exactly):
+ *   d(x, c_k) = Σ_i (x_i − c_{k,i})², accumulated in float64 in index order i = 0…D−1,
+ *   index = argmin_k d(x, c_k), ties → the lowest k.
+ * See `nearestCodewordsNaive`.
+ *
+ * Fast path: score f_k = ‖c_k‖² − 2·x·c_k in float64 (x and c are float32, so every product
+ * x_i·c_{k,i} is exact in float64; only the sums round). f_k + ‖x‖² differs from d(x, c_k) by
+ * at most δ = κ·(‖x‖² + ‖c_k‖²) with κ = (8D + 32)·2⁻⁵² (a forward-error bound for the
+ * D-term float64 sums on both sides, using 2|x·c| ≤ ‖x‖² + ‖c‖², with ~2× headroom). The scan tracks the best and second-best
+ * scores; when they are within 2δ_max of each other the winner is not certain, and the vector is
+ * rescanned with the naive distance. Exact ties (duplicated codewords, symmetric points) always
+ * take this path, so ties resolve exactly like the naive reference. In practice the rescan fires
+ * only on exact or near-exact ties.
+ */
+
+/** ‖c_k‖² for each of the k codewords (float64 sums, stored as float32 per the shared contract). */
+export function codewordNorms(codebook: Float32Array, k: number, dim: number): Float32Array {
+  checkShape(codebook, k, dim, 'codebook');
+  const out = new Float32Array(k);
+  const n64 = codewordNorms64(codebook, k, dim);
+  for (let j = 0; j < k; j++) out[j] = n64[j];
+  return out;
+}
+
+/** ‖c_k‖² in float64: the kernel needs the unrounded value for its error bound. */
+export function codewordNorms64(codebook: Float32Array, k: number, dim: number): Float64Array {
+  const out = new Float64Array(k);
+  for (let j = 0, o = 0; j < k; j++, o += dim) {
+    let s = 0;
+    for (let i = 0; i < dim; i++) {
+      const v = codebook[o + i];
+      s += v * v;
+    }
+    out[j] = s;
+  }
+  return out;
+}
+
+function checkShape(arr: Float32Array, rows: number, dim: number, what: string): void {
+  if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(dim) || dim < 1) {
+    throw new RangeError(`${what}: bad shape ${rows}×${dim}`);
+  }
+  if (arr.length < rows * dim) {
+    throw new RangeError(`${what}: length ${arr.length} < ${rows}×${dim}`);
+  }
+}
+
+/** Naive reference: squared Euclidean distance in float64, index order, ties → lowest index. */
+export function naiveDistance(data: Float32Array, xo: number, codebook: Float32Array, co: number, dim: number): number {
+  let d = 0;
+  for (let i = 0; i < dim; i++) {
+    const t = data[xo + i] - codebook[co + i];
+    d += t * t;
+  }
+  return d;
+}
+
+function naiveArgmin(data: Float32Array, xo: number, codebook: Float32Array, k: number, dim: number): number {
+  let best = 0;
+  let bestD = Infinity;
+  for (let j = 0, co = 0; j < k; j++, co += dim) {
+    const d = naiveDistance(data, xo, codebook, co, dim);
+    if (d < bestD) {
+      bestD = d;
+      best = j;
+    }
+  }
+  return best;
+}
+
+/** The naive reference search (O(n·k·dim), used by tests and as the tie fallback). */
+export function nearestCodewordsNaive(
+  data: Float32Array,
+  n: number,
+  codebook: Float32Array,
+  k: number,
+  dim: number,
+  out?: Int32Array,
+): Int32Array {
+  checkShape(data, n, dim, 'data');
+  checkShape(codebook, k, dim, 'codebook');
+  if (k < 1) throw new RangeError('codebook is empty');
+  const idx = out ?? new Int32Array(n);
+  for (let r = 0; r < n; r++) idx[r] = naiveArgmin(data, r * dim, codebook, k, dim);
+  return idx;
+}
+
+/**
+ * Exact nearest codeword for each of the n rows of `data` (n×dim, row-major) in `codebook`
+ * (k×dim, row-major). Returns the indices in `out` (allocated when absent). NaN inputs give an
+ * unspecified but valid index.
+ */
+export function nearestCodewords(
+  data: Float32Array,
+  n: number,
+  codebook: Float32Array,
+  k: number,
+  dim: number,
+  out?: Int32Array,
+): Int32Array {
+  checkShape(data, n, dim, 'data');
+  checkShape(codebook, k, dim, 'codebook');
+  if (k < 1) throw new RangeError('codebook is empty');
+  const idx = out ?? new Int32Array(n);
+  if (idx.length < n) throw new RangeError(`out: length ${idx.length} < ${n}`);
+  const norms = codewordNorms64(codebook, k, dim);
+  nearestRange(data, 0, n, codebook, norms, k, dim, idx);
+  return idx;
+}
+
+/**
+ * Kernel over rows [r0, r1) with precomputed float64 norms; writes idx[r]. Exported for the
+ * worker pool, which shares `norms` across calls.
+ */
+export function nearestRange(
+  data: Float32Array,
+  r0: number,
+  r1: number,
+  codebook: Float32Array,
+  norms: Float64Array,
+  k: number,
+  dim: number,
+  idx: Int32Array,
+  idxOffset = 0,
+): void {
+  let maxNorm = 0;
+  for (let j = 0; j < k; j++) if (norms[j] > maxNorm) maxNorm = norms[j];
+  const kappa = (8 * dim + 32) * 2.220446049250313e-16;
+  if (dim === 16) {
+    nearest16(data, r0, r1, codebook, norms, k, idx, idxOffset, maxNorm, kappa);
+    return;
+  }
+  for (let r = r0; r < r1; r++) {
+    const xo = r * dim;
+    let xx = 0;
+    for (let i = 0; i < dim; i++) xx += data[xo + i] * data[xo + i];
+    let b1 = Infinity;
+    let b2 = Infinity;
+    let i1 = 0;
+    const d4 = dim & ~3;
+    for (let j = 0, co = 0; j < k; j++, co += dim) {
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let i = 0;
+      for (; i < d4; i += 4) {
+        s0 += data[xo + i] * codebook[co + i];
+        s1 += data[xo + i + 1] * codebook[co + i + 1];
+        s2 += data[xo + i + 2] * codebook[co + i + 2];
+        s3 += data[xo + i + 3] * codebook[co + i + 3];
+      }
+      for (; i < dim; i++) s0 += data[xo + i] * codebook[co + i];
+      const f = norms[j] - 2 * (s0 + s1 + s2 + s3);
+      if (f < b2) {
+        if (f < b1) {
+          b2 = b1;
+          b1 = f;
+          i1 = j;
+        } else {
+          b2 = f;
+        }
+      }
+    }
+    // Certain winner unless the runner-up is within the rounding margin (or non-finite input).
+    const margin = 2 * kappa * (xx + maxNorm);
+    idx[idxOffset + r] = b2 - b1 > margin ? i1 : naiveArgmin(data, xo, codebook, k, dim);
+  }
+}
+
+/** D = 16 fully unrolled: the envelope dimension of the codec (16 bands). */
+function nearest16(
+  data: Float32Array,
+  r0: number,
+  r1: number,
+  cb: Float32Array,
+  norms: Float64Array,
+  k: number,
+  idx: Int32Array,
+  idxOffset: number,
+  maxNorm: number,
+  kappa: number,
+): void {
+  for (let r = r0; r < r1; r++) {
+    const xo = r * 16;
+    // −2x folded in so the inner loop is a plain multiply-add.
+    const x0 = -2 * data[xo], x1 = -2 * data[xo + 1], x2 = -2 * data[xo + 2], x3 = -2 * data[xo + 3];
+    const x4 = -2 * data[xo + 4], x5 = -2 * data[xo + 5], x6 = -2 * data[xo + 6], x7 = -2 * data[xo + 7];
+    const x8 = -2 * data[xo + 8], x9 = -2 * data[xo + 9], x10 = -2 * data[xo + 10], x11 = -2 * data[xo + 11];
+    const x12 = -2 * data[xo + 12], x13 = -2 * data[xo + 13], x14 = -2 * data[xo + 14], x15 = -2 * data[xo + 15];
+    const xx =
+      (x0 * x0 + x1 * x1 + x2 * x2 + x3 * x3 + x4 * x4 + x5 * x5 + x6 * x6 + x7 * x7 +
+        x8 * x8 + x9 * x9 + x10 * x10 + x11 * x11 + x12 * x12 + x13 * x13 + x14 * x14 + x15 * x15) * 0.25;
+    let b1 = Infinity;
+    let b2 = Infinity;
+    let i1 = 0;
+    for (let j = 0, co = 0; j < k; j++, co += 16) {
+      const f =
+        norms[j] +
+        (x0 * cb[co] + x1 * cb[co + 1] + x2 * cb[co + 2] + x3 * cb[co + 3]) +
+        (x4 * cb[co + 4] + x5 * cb[co + 5] + x6 * cb[co + 6] + x7 * cb[co + 7]) +
+        (x8 * cb[co + 8] + x9 * cb[co + 9] + x10 * cb[co + 10] + x11 * cb[co + 11]) +
+        (x12 * cb[co + 12] + x13 * cb[co + 13] + x14 * cb[co + 14] + x15 * cb[co + 15]);
+      if (f < b2) {
+        if (f < b1) {
+          b2 = b1;
+          b1 = f;
+          i1 = j;
+        } else {
+          b2 = f;
+        }
+      }
+    }
+    const margin = 2 * kappa * (xx + maxNorm);
+    idx[idxOffset + r] = b2 - b1 > margin ? i1 : naiveArgmin(data, xo, cb, k, 16);
+  }
+}
