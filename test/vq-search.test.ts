@@ -73,6 +73,37 @@ describe('nearestCodewords', () => {
     }
   });
 
+
+  it('resolves exact naive ties that the ‖c‖²−2x·c form alone would get wrong', () => {
+    // x has large, full-mantissa components; codewords a, b differ from x by ∓t in the last
+    // component only, so the naive distances tie exactly, while the expanded form rounds.
+    const rng = new Rng(7);
+    let ties = 0, expandedWrong = 0;
+    for (const dim of [2, 16]) {
+      for (let trial = 0; trial < 1000; trial++) {
+        const x = new Float32Array(dim);
+        for (let i = 0; i < dim; i++) x[i] = Math.fround((1 + rng.uniform()) * 2 ** (10 + rng.int(10)));
+        const cb = new Float32Array(2 * dim);
+        cb.set(x, 0);
+        cb.set(x, dim);
+        const t = Math.fround(rng.uniform());
+        cb[dim - 1] = Math.fround(x[dim - 1] - t);
+        cb[2 * dim - 1] = Math.fround(x[dim - 1] + t);
+        if ((x[dim - 1] - cb[dim - 1]) ** 2 !== (x[dim - 1] - cb[2 * dim - 1]) ** 2) continue;
+        ties++;
+        let fa = 0, fb = 0;
+        for (let i = 0; i < dim; i++) {
+          fa += cb[i] * cb[i] - 2 * x[i] * cb[i];
+          fb += cb[dim + i] * cb[dim + i] - 2 * x[i] * cb[dim + i];
+        }
+        if (fb < fa) expandedWrong++;
+        expect(nearestCodewords(x, 1, cb, 2, dim)[0]).toBe(0);
+      }
+    }
+    expect(ties).toBeGreaterThan(1000);
+    expect(expandedWrong).toBeGreaterThan(0); // the case really exercises the fallback
+  });
+
   it('grid data with many exact ties agrees with the naive reference', () => {
     const rng = new Rng(5);
     const dim = 16, k = 64, n = 300;
