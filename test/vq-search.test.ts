@@ -91,12 +91,14 @@ describe('nearestCodewords', () => {
         cb[2 * dim - 1] = Math.fround(x[dim - 1] + t);
         if ((x[dim - 1] - cb[dim - 1]) ** 2 !== (x[dim - 1] - cb[2 * dim - 1]) ** 2) continue;
         ties++;
-        let fa = 0, fb = 0;
+        let na = 0, nb = 0, sa = 0, sb = 0;
         for (let i = 0; i < dim; i++) {
-          fa += cb[i] * cb[i] - 2 * x[i] * cb[i];
-          fb += cb[dim + i] * cb[dim + i] - 2 * x[i] * cb[dim + i];
+          na += cb[i] * cb[i];
+          nb += cb[dim + i] * cb[dim + i];
+          sa += x[i] * cb[i];
+          sb += x[i] * cb[dim + i];
         }
-        if (fb < fa) expandedWrong++;
+        if (nb - 2 * sb < na - 2 * sa) expandedWrong++;
         expect(nearestCodewords(x, 1, cb, 2, dim)[0]).toBe(0);
       }
     }
