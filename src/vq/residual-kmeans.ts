@@ -1,0 +1,302 @@
+/**
+ * Residual k-means for a multi-stage VQ (the default model of issue 5, and the baseline that
+ * NSVQ training in issue 6 must beat).
+ *
+ * Stage i is trained by Lloyd's algorithm on the residual that stages 0…i−1 leave (greedy
+ * sequential MSVQ, Juang & Gray 1982). Init: 2^bits distinct training vectors drawn with a
+ * seeded RNG. A cluster that ends an iteration empty is re-seeded with a vector drawn with
+ * probability ∝ its squared error (the k-means++ rule), so no codeword is wasted. Everything
+ * is deterministic for a given seed and worker count does not change the result (the search
+ * is exact, ties → lowest index, and the update is done in one fixed order on the main thread).
+ *
+ * The assignment step dominates (n × 2^bits × dim multiply-adds) and is spread over worker
+ * threads sharing the data through a SharedArrayBuffer. Workers need the compiled .js module,
+ * so under a TypeScript loader (vitest) the search runs on the calling thread.
+ */
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+import { codewordNorms64, nearestCodewords, nearestRange } from './search.js';
+import { Rng } from './random.js';
+
+export interface ResidualKMeansOptions {
+  /** Number of stages to train. */
+  stages: number;
+  /** Bits per stage: 2^bits codewords. */
+  bits: number;
+  /** Lloyd iteration cap per stage (default 25). */
+  maxIterations?: number;
+  /** Stop a stage when the relative distortion drop of an iteration is below this (default 1e-4). */
+  tolerance?: number;
+  /** RNG seed (default 1). */
+  seed?: number;
+  /** Worker threads for the search (default: available cores; 1 = calling thread only). */
+  workers?: number;
+  /** Called after every Lloyd iteration. */
+  onIteration?: (info: IterationInfo) => void;
+}
+
+export interface IterationInfo {
+  stage: number;
+  iteration: number;
+  /** Mean squared error per vector (sum over dims) after this iteration's assignment. */
+  distortion: number;
+  reseeded: number;
+}
+
+export interface StageReport {
+  stage: number;
+  iterations: number;
+  /** Mean ‖residual‖² per vector after this stage (sum over dims). */
+  distortion: number;
+  /** exp(entropy) of the codeword usage on the training data, ≤ 2^bits. */
+  perplexity: number;
+  /** Codewords re-seeded because they were empty, over all iterations. */
+  reseeded: number;
+  /** Codewords that no training vector uses at the end. */
+  unused: number;
+}
+
+export interface ResidualKMeansResult {
+  codebooks: Float32Array[];
+  /** Mean ‖x‖² per vector before any stage (the distortion of "no quantizer"). */
+  initialDistortion: number;
+  stages: StageReport[];
+}
+
+/** Nearest-codeword assignment for the fixed data set; sync or spread over workers. */
+interface Assigner {
+  assign(codebook: Float32Array, k: number): Promise<Int32Array>;
+  close(): Promise<void>;
+}
+
+/**
+ * Train `opts.stages` codebooks of 2^bits × dim on `data` (n × dim row-major).
+ * `data` is not modified.
+ */
+export async function trainResidualKMeans(data: Float32Array, n: number, dim: number, opts: ResidualKMeansOptions): Promise<ResidualKMeansResult> {
+  const k = 2 ** opts.bits;
+  if (!Number.isInteger(opts.bits) || opts.bits < 1 || opts.bits > 16) throw new RangeError(`bits must be 1…16 (got ${opts.bits})`);
+  if (!Number.isInteger(opts.stages) || opts.stages < 1) throw new RangeError(`stages must be ≥ 1 (got ${opts.stages})`);
+  if (data.length < n * dim) throw new RangeError(`data has ${data.length} values, need ${n}×${dim}`);
+  if (n < k) throw new RangeError(`need at least ${k} training vectors for ${opts.bits}-bit stages (got ${n})`);
+  const maxIterations = opts.maxIterations ?? 25;
+  const tolerance = opts.tolerance ?? 1e-4;
+  const rng = new Rng(opts.seed ?? 1);
+
+  // The residual lives in shared memory so workers read it without copies.
+  const residual = new Float32Array(new SharedArrayBuffer(n * dim * 4));
+  residual.set(data.subarray(0, n * dim));
+  const assigner = await createAssigner(residual, n, dim, opts.workers ?? availableParallelism());
+  try {
+    const initialDistortion = meanSquaredNorm(residual, n, dim);
+    const codebooks: Float32Array[] = [];
+    const stages: StageReport[] = [];
+    const err = new Float64Array(n);
+    for (let s = 0; s < opts.stages; s++) {
+      const cb = sampleDistinctRows(residual, n, dim, k, rng);
+      let prev = Infinity;
+      let reseededTotal = 0;
+      let idx = new Int32Array(0);
+      let iterations = 0;
+      let distortion = Infinity;
+      for (let it = 0; it < maxIterations; it++) {
+        idx = await assigner.assign(cb, k);
+        distortion = squaredErrors(residual, n, dim, cb, idx, err);
+        iterations = it + 1;
+        const done = prev - distortion <= tolerance * distortion || it === maxIterations - 1;
+        prev = distortion;
+        if (done) {
+          opts.onIteration?.({ stage: s, iteration: it, distortion, reseeded: 0 });
+          break;
+        }
+        const reseeded = updateCentroids(residual, n, dim, cb, k, idx, err, rng);
+        reseededTotal += reseeded;
+        opts.onIteration?.({ stage: s, iteration: it, distortion, reseeded });
+      }
+      // Final assignment against the final codebook, then subtract it from the residual.
+      const counts = new Float64Array(k);
+      for (let r = 0; r < n; r++) {
+        const j = idx[r];
+        counts[j]++;
+        const ro = r * dim;
+        const co = j * dim;
+        for (let d = 0; d < dim; d++) residual[ro + d] -= cb[co + d];
+      }
+      let entropy = 0;
+      let unused = 0;
+      for (let j = 0; j < k; j++) {
+        if (counts[j] === 0) { unused++; continue; }
+        const p = counts[j] / n;
+        entropy -= p * Math.log(p);
+      }
+      codebooks.push(cb);
+      stages.push({ stage: s, iterations, distortion: meanSquaredNorm(residual, n, dim), perplexity: Math.exp(entropy), reseeded: reseededTotal, unused });
+    }
+    return { codebooks, initialDistortion, stages };
+  } finally {
+    await assigner.close();
+  }
+}
+
+/**
+ * Greedy sequential MSVQ encoding with the first `stages` codebooks: stage i picks the nearest
+ * codeword to what stages 0…i−1 left. Returns indices (n × stages) and the reconstruction.
+ */
+export function msvqQuantize(
+  data: Float32Array, n: number, dim: number, codebooks: Float32Array[], stages = codebooks.length,
+): { indices: Int32Array; reconstruction: Float32Array } {
+  const residual = Float32Array.from(data.subarray(0, n * dim));
+  const recon = new Float32Array(n * dim);
+  const indices = new Int32Array(n * stages);
+  const idx = new Int32Array(n);
+  for (let s = 0; s < stages; s++) {
+    const cb = codebooks[s];
+    const k = cb.length / dim;
+    nearestCodewords(residual, n, cb, k, dim, idx);
+    for (let r = 0; r < n; r++) {
+      const co = idx[r] * dim;
+      indices[r * stages + s] = idx[r];
+      for (let d = 0; d < dim; d++) {
+        residual[r * dim + d] -= cb[co + d];
+        recon[r * dim + d] += cb[co + d];
+      }
+    }
+  }
+  return { indices, reconstruction: recon };
+}
+
+function meanSquaredNorm(x: Float32Array, n: number, dim: number): number {
+  let acc = 0;
+  for (let i = 0; i < n * dim; i++) acc += x[i] * x[i];
+  return acc / n;
+}
+
+/** Per-vector squared error to the assigned codeword (into err); returns the mean. */
+function squaredErrors(x: Float32Array, n: number, dim: number, cb: Float32Array, idx: Int32Array, err: Float64Array): number {
+  let total = 0;
+  for (let r = 0; r < n; r++) {
+    const ro = r * dim;
+    const co = idx[r] * dim;
+    let e = 0;
+    for (let d = 0; d < dim; d++) {
+      const t = x[ro + d] - cb[co + d];
+      e += t * t;
+    }
+    err[r] = e;
+    total += e;
+  }
+  return total / n;
+}
+
+/** k distinct rows, chosen by a seeded partial Fisher–Yates shuffle. */
+function sampleDistinctRows(x: Float32Array, n: number, dim: number, k: number, rng: Rng): Float32Array {
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.int(n - i);
+    const t = order[i]; order[i] = order[j]; order[j] = t;
+  }
+  const cb = new Float32Array(k * dim);
+  for (let i = 0; i < k; i++) cb.set(x.subarray(order[i] * dim, order[i] * dim + dim), i * dim);
+  return cb;
+}
+
+/**
+ * Lloyd update: each codeword becomes the mean of its vectors. Empty codewords are re-seeded
+ * with a training vector drawn ∝ its squared error (k-means++ rule); the error of a drawn
+ * vector is zeroed so it is not drawn twice. Returns how many were re-seeded.
+ */
+function updateCentroids(x: Float32Array, n: number, dim: number, cb: Float32Array, k: number, idx: Int32Array, err: Float64Array, rng: Rng): number {
+  const sums = new Float64Array(k * dim);
+  const counts = new Float64Array(k);
+  for (let r = 0; r < n; r++) {
+    const j = idx[r];
+    counts[j]++;
+    const ro = r * dim;
+    const so = j * dim;
+    for (let d = 0; d < dim; d++) sums[so + d] += x[ro + d];
+  }
+  let empty = 0;
+  for (let j = 0; j < k; j++) {
+    if (counts[j] > 0) {
+      for (let d = 0; d < dim; d++) cb[j * dim + d] = sums[j * dim + d] / counts[j];
+    } else {
+      empty++;
+    }
+  }
+  if (empty === 0) return 0;
+  const cumulative = new Float64Array(n);
+  let acc = 0;
+  for (let r = 0; r < n; r++) { acc += err[r]; cumulative[r] = acc; }
+  for (let j = 0; j < k; j++) {
+    if (counts[j] > 0) continue;
+    let r: number;
+    if (acc > 0) {
+      const target = rng.uniform() * acc;
+      let lo = 0;
+      let hi = n - 1;
+      while (lo < hi) { const mid = (lo + hi) >> 1; if (cumulative[mid] > target) hi = mid; else lo = mid + 1; }
+      r = lo;
+    } else {
+      r = rng.int(n);
+    }
+    cb.set(x.subarray(r * dim, r * dim + dim), j * dim);
+    // Remove r's weight from later draws (rebuild of the tail is O(n); empties are rare).
+    const w = err[r];
+    if (w > 0) {
+      err[r] = 0;
+      for (let q = r; q < n; q++) cumulative[q] -= w;
+      acc -= w;
+    }
+  }
+  return empty;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assignment: calling thread or worker pool
+
+const WORKER_KIND = 'nsvq-residual-kmeans-search';
+
+interface WorkerInit { kind: typeof WORKER_KIND; data: Float32Array; n: number; dim: number; idx: Int32Array }
+interface WorkerJob { codebook: Float32Array; k: number; r0: number; r1: number }
+
+async function createAssigner(data: Float32Array, n: number, dim: number, workers: number): Promise<Assigner> {
+  const self = fileURLToPath(import.meta.url);
+  const canSpawn = self.endsWith('.js') && workers > 1 && n >= 4 * workers;
+  if (!canSpawn) {
+    const idx = new Int32Array(n);
+    return {
+      assign: async (cb, k) => nearestCodewords(data, n, cb, k, dim, idx),
+      close: async () => undefined,
+    };
+  }
+  const idx = new Int32Array(new SharedArrayBuffer(n * 4));
+  const init: WorkerInit = { kind: WORKER_KIND, data, n, dim, idx };
+  const pool = Array.from({ length: workers }, () => new Worker(self, { workerData: init }));
+  return {
+    assign: async (cb, k) => {
+      const chunk = Math.ceil(n / workers);
+      await Promise.all(pool.map((w, i) => new Promise<void>((resolve, reject) => {
+        const job: WorkerJob = { codebook: cb, k, r0: Math.min(n, i * chunk), r1: Math.min(n, (i + 1) * chunk) };
+        const onMessage = (): void => { w.off('error', onError); resolve(); };
+        const onError = (e: Error): void => { w.off('message', onMessage); reject(e); };
+        w.once('message', onMessage);
+        w.once('error', onError);
+        w.postMessage(job);
+      })));
+      return idx;
+    },
+    close: async () => { await Promise.all(pool.map((w) => w.terminate())); },
+  };
+}
+
+if (!isMainThread && (workerData as { kind?: unknown } | null)?.kind === WORKER_KIND && parentPort) {
+  const { data, dim, idx } = workerData as WorkerInit;
+  const port = parentPort;
+  port.on('message', (job: WorkerJob) => {
+    const norms = codewordNorms64(job.codebook, job.k, dim);
+    nearestRange(data, job.r0, job.r1, job.codebook, norms, job.k, dim, idx);
+    port.postMessage(true);
+  });
+}
