@@ -97,7 +97,7 @@ export async function trainResidualKMeans(data: Float32Array, n: number, dim: nu
       const cb = sampleDistinctRows(residual, n, dim, k, rng);
       let prev = Infinity;
       let reseededTotal = 0;
-      let idx = new Int32Array(0);
+      let idx: Int32Array = new Int32Array(0);
       let iterations = 0;
       let distortion = Infinity;
       for (let it = 0; it < maxIterations; it++) {
