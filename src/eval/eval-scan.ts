@@ -1,0 +1,55 @@
+/**
+ * Find the audio files of an evaluation set: recursive, deterministic order (sorted by
+ * '/'-separated relative path, plain code-unit order, not locale), hidden entries skipped.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+
+export const AUDIO_EXTENSIONS = ['.wav', '.flac', '.ogg', '.mp3'] as const;
+
+export interface AudioFileRef {
+  /** Absolute path. */
+  path: string;
+  /** Path relative to the scanned folder, '/'-separated (the report's file key). */
+  rel: string;
+}
+
+function isAudioName(name: string): boolean {
+  const ext = path.extname(name).toLowerCase();
+  return (AUDIO_EXTENSIONS as readonly string[]).includes(ext);
+}
+
+/** All audio files under `dir`, sorted. UserError when `dir` is not a readable folder. */
+export async function scanAudioFiles(dir: string): Promise<AudioFileRef[]> {
+  const root = path.resolve(dir);
+  let st;
+  try {
+    st = await fs.stat(root);
+  } catch {
+    throw new UserError(`data folder not found: ${dir}`);
+  }
+  if (!st.isDirectory()) throw new UserError(`--data must be a folder: ${dir}`);
+  const found: AudioFileRef[] = [];
+  const walk = async (abs: string, rel: string, depth: number): Promise<void> => {
+    if (depth > 64) return; // symlink loops
+    const entries = await fs.readdir(abs, { withFileTypes: true });
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const childAbs = path.join(abs, e.name);
+      const childRel = rel ? `${rel}/${e.name}` : e.name;
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        const t = await fs.stat(childAbs).catch(() => undefined);
+        isDir = t?.isDirectory() ?? false;
+        isFile = t?.isFile() ?? false;
+      }
+      if (isDir) await walk(childAbs, childRel, depth + 1);
+      else if (isFile && isAudioName(e.name)) found.push({ path: childAbs, rel: childRel });
+    }
+  };
+  await walk(root, '', 0);
+  found.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return found;
+}
