@@ -1,0 +1,66 @@
+/**
+ * Whole-signal encode/decode: a complete stream is the container header followed by the frames
+ * (src/coding/container.ts). Output is time-aligned with the input (lag 0) and has its length.
+ */
+import { HOP } from '../dsp/window.js';
+import { UserError } from '../errors.js';
+import type { CodecModel } from '../model/codec-model.js';
+import { FORMAT_VERSION, HEADER_BYTES, frameCountFor, readHeader, streamBytes, writeHeader, type StreamHeader } from '../coding/container.js';
+import { Decoder } from './decoder.js';
+import { Encoder } from './encoder.js';
+import type { Bitrate } from './modes.js';
+
+export type { StreamHeader } from '../coding/container.js';
+
+/** Samples per push when encoding a whole signal (bounds the temporary copies). */
+const CHUNK = 16000;
+
+export function encodeSpeech(model: CodecModel, samples16k: Float32Array, bitrate: Bitrate, originalRate = 16000): Uint8Array {
+  const header: StreamHeader = {
+    version: FORMAT_VERSION,
+    bitrate,
+    originalRate,
+    originalLength: samples16k.length,
+    frameCount: frameCountFor(samples16k.length),
+    modelId: model.id,
+  };
+  const out = new Uint8Array(streamBytes(header));
+  out.set(writeHeader(header), 0);
+  const enc = new Encoder(model, bitrate);
+  let pos = HEADER_BYTES;
+  const put = (frames: Uint8Array[]): void => {
+    for (const f of frames) {
+      out.set(f, pos);
+      pos += f.length;
+    }
+  };
+  for (let i = 0; i < samples16k.length; i += CHUNK) put(enc.push(samples16k.subarray(i, i + CHUNK)));
+  put(enc.flush());
+  if (pos !== out.length) throw new Error(`encodeSpeech: wrote ${pos} bytes, expected ${out.length} (bug)`);
+  return out;
+}
+
+/** The error for a stream made with another model: names the model needed. */
+export function checkModelMatches(header: StreamHeader, model: CodecModel): void {
+  if (header.modelId !== model.id) {
+    throw new UserError(
+      `this stream needs model ${header.modelId}, but the loaded model is ${model.id}; pass --model with the model directory that encoded it`,
+    );
+  }
+}
+
+export function decodeSpeech(model: CodecModel, file: Uint8Array): { samples: Float32Array; header: StreamHeader } {
+  const { header, headerBytes } = readHeader(file);
+  checkModelMatches(header, model);
+  const dec = new Decoder(model, header.bitrate);
+  const out = new Float32Array(header.originalLength);
+  const fb = dec.frameBytes;
+  for (let j = 0; j < header.frameCount; j++) {
+    const y = dec.decodeFrame(file.subarray(headerBytes + j * fb, headerBytes + (j + 1) * fb));
+    if (j === 0) continue; // front padding
+    const start = (j - 1) * HOP;
+    const n = Math.min(HOP, out.length - start);
+    if (n > 0) out.set(n === HOP ? y : y.subarray(0, n), start);
+  }
+  return { samples: out, header };
+}

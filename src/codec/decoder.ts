@@ -1,0 +1,40 @@
+/**
+ * Streaming decoder: one frame in, HOP (320) samples out. With the zero-delay framing of
+ * DESIGN §1, frame j yields signal samples [(j−1)·320, j·320): the output of the first frame is
+ * the front padding and a caller that wants lag 0 drops it (decodeSpeech does).
+ */
+import { MdctSynthesizer } from '../dsp/mdct-stream.js';
+import { HOP } from '../dsp/window.js';
+import { CorruptDataError } from '../errors.js';
+import type { CodecModel } from '../model/codec-model.js';
+import { FrameDecoder } from '../coding/frame-coder.js';
+import type { Bitrate } from './modes.js';
+
+export class Decoder {
+  readonly frameBytes: number;
+  readonly bitrate: Bitrate;
+  private readonly synth = new MdctSynthesizer(HOP);
+  private readonly frames: FrameDecoder;
+  private readonly coeffs: Float64Array;
+
+  constructor(model: CodecModel, bitrate: Bitrate) {
+    this.bitrate = bitrate;
+    this.frames = new FrameDecoder(model, bitrate);
+    this.frameBytes = this.frames.frameBytes;
+    this.coeffs = new Float64Array(model.bins);
+  }
+
+  /** Decode one frame of exactly frameBytes bytes into HOP samples. */
+  decodeFrame(frame: Uint8Array): Float32Array {
+    if (frame.length !== this.frameBytes) {
+      throw new CorruptDataError(`frame has ${frame.length} bytes, ${this.bitrate} bit/s frames have ${this.frameBytes}`);
+    }
+    this.frames.decode(frame, this.coeffs);
+    return Float32Array.from(this.synth.push(this.coeffs));
+  }
+
+  /** The frame decoder (for tests). */
+  get frameDecoder(): FrameDecoder {
+    return this.frames;
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Stream container (DESIGN §1 "Bitstream"): a 32-byte header followed by frameCount frames of
+ * exactly frameBytes(bitrate) bytes each. Nothing else: file size = 32 + frameCount·frameBytes.
+ *
+ * Header layout (little-endian):
+ *   0  4  magic "NSVQ"
+ *   4  1  format version (1)
+ *   5  1  mode: index into BITRATES
+ *   6  2  reserved, 0
+ *   8  4  original sample rate (Hz) of the audio before resampling to 16 kHz
+ *  12  4  originalLength: number of 16 kHz samples coded (the decoder returns exactly this many)
+ *  16  4  frameCount = ⌈originalLength / 320⌉ + 1 (zero-delay framing, DESIGN §1 pitfalls)
+ *  20  8  model id (16 hex chars = 8 bytes)
+ *  28  4  CRC-32 of bytes 0..27
+ */
+import { CorruptDataError } from '../errors.js';
+import { BITRATES, frameBytes, modeIndexOf, type Bitrate } from '../codec/modes.js';
+import { crc32 } from '../model/codec-model.js';
+
+export const HEADER_BYTES = 32;
+export const FORMAT_VERSION = 1;
+const MAGIC = [0x4e, 0x53, 0x56, 0x51]; // "NSVQ"
+const HOP = 320;
+/** Bounds that any real input satisfies; a header outside them is corrupt. */
+export const MIN_ORIGINAL_RATE = 1000;
+export const MAX_ORIGINAL_RATE = 768000;
+/** 2^32 − 1 samples at 16 kHz is about 74 hours. */
+export const MAX_ORIGINAL_LENGTH = 0xffffffff - 2 * HOP;
+
+export interface StreamHeader {
+  version: number;
+  bitrate: Bitrate;
+  /** Sample rate of the audio given to the encoder before it was resampled to 16 kHz. */
+  originalRate: number;
+  /** Number of 16 kHz samples coded; the decoder outputs exactly this many. */
+  originalLength: number;
+  frameCount: number;
+  /** 16 lowercase hex chars: the id of the model that encoded the stream. */
+  modelId: string;
+}
+
+/** Frames a signal of `length` samples at 16 kHz needs (one extra for the zero-delay tail). */
+export function frameCountFor(length: number): number {
+  return Math.ceil(length / HOP) + 1;
+}
+
+/** Exact size in bytes of a stream with this header. */
+export function streamBytes(h: Pick<StreamHeader, 'bitrate' | 'frameCount'>): number {
+  return HEADER_BYTES + h.frameCount * frameBytes(h.bitrate);
+}
+
+function checkHeaderFields(h: StreamHeader): string | null {
+  if (h.version !== FORMAT_VERSION) return `unsupported format version ${h.version} (this program reads version ${FORMAT_VERSION})`;
+  if (modeIndexOf(h.bitrate) < 0) return `unknown bitrate mode ${h.bitrate}`;
+  if (!Number.isInteger(h.originalRate) || h.originalRate < MIN_ORIGINAL_RATE || h.originalRate > MAX_ORIGINAL_RATE) {
+    return `original sample rate ${h.originalRate} Hz is out of range`;
+  }
+  if (!Number.isInteger(h.originalLength) || h.originalLength < 0 || h.originalLength > MAX_ORIGINAL_LENGTH) {
+    return `original length ${h.originalLength} is out of range`;
+  }
+  if (h.frameCount !== frameCountFor(h.originalLength)) {
+    return `frame count ${h.frameCount} does not match the length ${h.originalLength} (expected ${frameCountFor(h.originalLength)})`;
+  }
+  if (!/^[0-9a-f]{16}$/.test(h.modelId)) return `model id '${h.modelId}' is not 16 hex characters`;
+  return null;
+}
+
+export function writeHeader(h: StreamHeader): Uint8Array {
+  const problem = checkHeaderFields(h);
+  if (problem) throw new RangeError(`writeHeader: ${problem}`);
+  const out = new Uint8Array(HEADER_BYTES);
+  const dv = new DataView(out.buffer);
+  out.set(MAGIC, 0);
+  out[4] = h.version;
+  out[5] = modeIndexOf(h.bitrate);
+  dv.setUint16(6, 0, true);
+  dv.setUint32(8, h.originalRate, true);
+  dv.setUint32(12, h.originalLength, true);
+  dv.setUint32(16, h.frameCount, true);
+  for (let i = 0; i < 8; i++) out[20 + i] = parseInt(h.modelId.slice(2 * i, 2 * i + 2), 16);
+  dv.setUint32(28, crc32(out, 0, 28), true);
+  return out;
+}
+
+/**
+ * Parse and validate a header. `bytes` holds at least the header; `totalLength` is the size of
+ * the whole stream (default bytes.length) and must equal header + frames × frame bytes exactly.
+ * Any problem is a CorruptDataError with a one-line reason.
+ */
+export function readHeader(bytes: Uint8Array, totalLength: number = bytes.length): { header: StreamHeader; headerBytes: number } {
+  if (bytes.length < 4 || MAGIC.some((m, i) => bytes[i] !== m)) {
+    throw new CorruptDataError('not an nsvq-codec stream (bad magic)');
+  }
+  if (bytes.length < HEADER_BYTES) throw new CorruptDataError(`truncated stream: ${bytes.length} bytes, header needs ${HEADER_BYTES}`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
+  if (dv.getUint32(28, true) !== crc32(bytes, 0, 28)) throw new CorruptDataError('stream header checksum mismatch (corrupt header)');
+  if (dv.getUint16(6, true) !== 0) throw new CorruptDataError('stream header has non-zero reserved bits');
+  const mode = bytes[5];
+  if (mode >= BITRATES.length) throw new CorruptDataError(`unknown bitrate mode ${mode}`);
+  let modelId = '';
+  for (let i = 0; i < 8; i++) modelId += bytes[20 + i].toString(16).padStart(2, '0');
+  const header: StreamHeader = {
+    version: bytes[4],
+    bitrate: BITRATES[mode],
+    originalRate: dv.getUint32(8, true),
+    originalLength: dv.getUint32(12, true),
+    frameCount: dv.getUint32(16, true),
+    modelId,
+  };
+  const problem = checkHeaderFields(header);
+  if (problem) throw new CorruptDataError(problem);
+  const expected = streamBytes(header);
+  if (totalLength !== expected) {
+    throw new CorruptDataError(
+      totalLength < expected
+        ? `truncated stream: ${totalLength} bytes, header says ${expected}`
+        : `stream has ${totalLength - expected} trailing bytes after its ${header.frameCount} frames`,
+    );
+  }
+  return { header, headerBytes: HEADER_BYTES };
+}

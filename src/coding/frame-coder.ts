@@ -1,0 +1,476 @@
+/**
+ * One 20 ms frame of the bitstream (DESIGN §1 "Bitstream", "Spectrum coding", "Measured
+ * starting point"). Everything goes through one range coder, in this order:
+ *
+ *   S × 12-bit MSVQ stage indices (sequential nearest-codeword search on the residual)
+ *   7-bit global gain index i:  g = exp(mean ê / 2) · ρ^(i − GAIN_OFFSET), ρ = 2^(1/16)
+ *   harmonic flag (P = 1/2) [+ 7-bit comb lag]
+ *   truncation flag (P = 1/64) [+ 9-bit count of coded bins] — only when even the largest gain
+ *     cannot fit, so every frame fits whatever the input
+ *   magnitudes and signs of bins 0 … coded−1 (entropy-model.ts, scale index per bin)
+ *   refinement bits, one per nonzero bin from bin 0 up, while tellBits() + 1 ≤ budget
+ *
+ * The encoder picks i by bisection (7 steps) on the ideal code length, confirms with the real
+ * coder, and then spends the remaining bits on refinement instead of padding. The decoder
+ * derives ê, s = B·exp(ê), the weights w and every scale index from the indices it has read,
+ * reconstructs X̂_k = ±(m + offset)·Δ_k with Δ_k = g/w_k, and noise-fills zero bins from bin 20
+ * up at 0.4 × the Laplacian's in-dead-zone RMS × Δ_k with random signs.
+ */
+import type { Bitrate } from '../codec/modes.js';
+import { frameBits, frameBytes } from '../codec/modes.js';
+import { envelopeOf, varianceFromEnvelope, type CodecModel } from '../model/codec-model.js';
+import {
+  COMB_BINS,
+  COMB_LAG_BITS,
+  COMB_LAGS,
+  COMB_OFFSETS,
+  ESC_LENGTH_BITS,
+  ESC_MAX_BITS,
+  MAGNITUDE_BITS,
+  COST_MAGNITUDES,
+  NUM_SCALES,
+  ROUNDING_OFFSET,
+  SCALE_ORIGIN,
+  SCALE_TABLES,
+  STEPS_PER_OCTAVE,
+  TABLE_SYMBOLS,
+  TABLE_TOTAL_BITS,
+  magnitudeBits,
+  maxMagnitude,
+} from '../model/entropy-model.js';
+import { perceptualWeights } from '../model/perceptual.js';
+import { codewordNorms64, nearestRange } from '../vq/search.js';
+import { RangeDecoder, RangeEncoder } from './range-coder.js';
+
+export const GAIN_BITS = 7;
+export const GAIN_LEVELS = 1 << GAIN_BITS;
+/** Gain index of g = exp(mean ê/2); the 128 levels span −30.1 … +17.7 dB around it. */
+export const GAIN_OFFSET = 80;
+/** Gain step ρ = 2^(1/16) ≈ 0.376 dB, equal to the scale-index step. */
+export const GAIN_STEP = 2 ** (1 / STEPS_PER_OCTAVE);
+/** Harmonic comb is used only when it saves more than this many bits (DESIGN §1 item 3). */
+export const COMB_MIN_SAVING_BITS = 9;
+export const NOISE_FILL_START = 20;
+export const NOISE_FILL_LEVEL = 0.4;
+/** Truncation flag probability 1/64: costs 0.023 bits in the normal case. */
+const TRUNC_P1 = 1;
+const TRUNC_TOTAL = 64;
+const CODED_BINS_BITS = 9;
+/** Reconstruction points within a cell [m − 0.3, m + 0.7) (u units). */
+const RECON_PLAIN = 0;
+const REFINE_SPLIT = 0.2;
+const RECON_LOW = -0.05;
+const RECON_HIGH = 0.45;
+
+const TABLE_TOTAL = 1 << TABLE_TOTAL_BITS;
+const ESC = TABLE_SYMBOLS;
+
+/** Fixed per-mode configuration and scratch memory shared by FrameEncoder and FrameDecoder. */
+class FrameShape {
+  readonly model: CodecModel;
+  readonly bitrate: Bitrate;
+  readonly stages: number;
+  readonly budgetBits: number;
+  readonly frameBytes: number;
+  readonly bins: number;
+  readonly bands: number;
+  readonly codebookSize: number;
+  readonly norms: Float64Array[];
+  // Derived per frame from the quantized indices.
+  readonly eHat: Float64Array;
+  readonly s: Float64Array;
+  readonly w: Float64Array;
+  /** Scale index at gain index 0, without comb: ⌊16·log2(√(s/2)·w/gRef)⌉ + origin + GAIN_OFFSET. */
+  readonly baseScale: Int32Array;
+  gRef = 1;
+
+  constructor(model: CodecModel, bitrate: Bitrate) {
+    this.model = model;
+    this.bitrate = bitrate;
+    const stages = model.stagesPerMode[String(bitrate)];
+    if (!Number.isInteger(stages) || stages < 1 || stages > model.codebooks.length) {
+      throw new RangeError(`model ${model.id} has no valid stage count for ${bitrate} bit/s`);
+    }
+    this.stages = stages;
+    this.budgetBits = frameBits(bitrate);
+    this.frameBytes = frameBytes(bitrate);
+    this.bins = model.bins;
+    this.bands = model.bands;
+    this.codebookSize = 1 << model.stageBits;
+    if (stages * model.stageBits + GAIN_BITS + 2 + COMB_LAG_BITS + CODED_BINS_BITS > this.budgetBits) {
+      throw new RangeError(`${stages} stages of ${model.stageBits} bits do not fit a ${this.budgetBits}-bit frame`);
+    }
+    if (model.bins < COMB_BINS) throw new RangeError(`model has ${model.bins} bins; the codec needs at least ${COMB_BINS}`);
+    this.norms = model.codebooks.slice(0, stages).map((cb) => codewordNorms64(cb, this.codebookSize, model.bands));
+    this.eHat = new Float64Array(model.bands);
+    this.s = new Float64Array(model.bins);
+    this.w = new Float64Array(model.bins);
+    this.baseScale = new Int32Array(model.bins);
+  }
+
+  /** ê, s, w, gRef and base scale indices from stage indices (identical on both sides). */
+  derive(indices: Int32Array): void {
+    const { bands, bins, eHat, s, w, baseScale } = this;
+    eHat.fill(0);
+    for (let t = 0; t < this.stages; t++) {
+      const cb = this.model.codebooks[t];
+      const off = indices[t] * bands;
+      for (let d = 0; d < bands; d++) eHat[d] += cb[off + d];
+    }
+    varianceFromEnvelope(this.model, eHat, s);
+    for (let k = 0; k < bins; k++) if (!(s[k] > 1e-30)) s[k] = 1e-30;
+    perceptualWeights(s, w);
+    let mean = 0;
+    for (let d = 0; d < bands; d++) mean += eHat[d];
+    this.gRef = Math.exp(mean / bands / 2);
+    const base = SCALE_ORIGIN + GAIN_OFFSET;
+    for (let k = 0; k < bins; k++) {
+      const v = Math.round(STEPS_PER_OCTAVE * Math.log2((Math.sqrt(s[k] / 2) * w[k]) / this.gRef));
+      baseScale[k] = base + (Number.isFinite(v) ? Math.max(-4096, Math.min(4096, v)) : 0);
+    }
+  }
+
+  /** Global gain g at gain index i; the quantizer step is Δ_k = g / w_k. */
+  globalGain(gainIndex: number): number {
+    return this.gRef * GAIN_STEP ** (gainIndex - GAIN_OFFSET);
+  }
+
+  scaleIndex(k: number, gainIndex: number, combLag: number): number {
+    let j = this.baseScale[k] - gainIndex;
+    if (combLag >= 0 && k < COMB_BINS) j += COMB_OFFSETS[combLag][k];
+    return j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
+  }
+}
+
+/** What one frame carries, as the decoder sees it (also returned by the encoder for tests). */
+export interface FrameFields {
+  indices: Int32Array;
+  gainIndex: number;
+  /** Comb lag index, or −1 when the harmonic model is off. */
+  combLag: number;
+  /** Bins coded explicitly (320 unless the frame was truncated). */
+  codedBins: number;
+  /** Signed quantized values. */
+  q: Int32Array;
+  /** Refinement bits used. */
+  refinements: number;
+}
+
+function encodeMagnitude(enc: RangeEncoder, j: number, m: number): void {
+  const t = SCALE_TABLES[j];
+  const L = t.lowBits;
+  const chunk = 2 ** L;
+  const h = Math.floor(m / chunk);
+  const cdf = t.cdf;
+  if (h < ESC) {
+    enc.encode(cdf[h], cdf[h + 1] - cdf[h], TABLE_TOTAL);
+  } else {
+    enc.encode(cdf[ESC], cdf[ESC + 1] - cdf[ESC], TABLE_TOTAL);
+    const v = h - ESC + 1;
+    const n = 31 - Math.clz32(v);
+    enc.encodeBits(n, ESC_LENGTH_BITS);
+    const rest = v - 2 ** n;
+    if (n > 16) {
+      enc.encodeBits(Math.floor(rest / 65536), n - 16);
+      enc.encodeBits(rest % 65536, 16);
+    } else enc.encodeBits(rest, n);
+  }
+  if (L > 0) enc.encodeBits(m - h * chunk, L);
+}
+
+function decodeMagnitude(dec: RangeDecoder, j: number): number {
+  const t = SCALE_TABLES[j];
+  const L = t.lowBits;
+  let h = dec.decodeSymbol(t.cdf, ESC + 1);
+  if (h === ESC) {
+    let n = dec.decodeBits(ESC_LENGTH_BITS);
+    if (n > ESC_MAX_BITS) n = ESC_MAX_BITS; // only corrupt data gets here; stay bounded
+    let rest: number;
+    if (n > 16) {
+      const hi = dec.decodeBits(n - 16);
+      rest = hi * 65536 + dec.decodeBits(16);
+    } else rest = dec.decodeBits(n);
+    h = ESC - 1 + 2 ** n + rest;
+  }
+  return L > 0 ? h * 2 ** L + dec.decodeBits(L) : h;
+}
+
+export class FrameEncoder {
+  private readonly shape: FrameShape;
+  readonly frameBytes: number;
+  private readonly indices: Int32Array;
+  private readonly resid: Float32Array;
+  private readonly oneIdx = new Int32Array(1);
+  private readonly x0: Float64Array;
+  private readonly m: Float64Array;
+  private readonly scale: Int32Array;
+  private xSign: ArrayLike<number> = [];
+  private readonly invGain: Float64Array;
+  /** Fields of the last encoded frame (for tests and statistics). */
+  last: FrameFields | null = null;
+  /** Set false to disable the harmonic comb (for measurements). */
+  useComb = true;
+
+  constructor(model: CodecModel, bitrate: Bitrate) {
+    this.shape = new FrameShape(model, bitrate);
+    this.frameBytes = this.shape.frameBytes;
+    this.indices = new Int32Array(this.shape.stages);
+    this.resid = new Float32Array(model.bands);
+    this.x0 = new Float64Array(model.bins);
+    this.m = new Float64Array(model.bins);
+    this.scale = new Int32Array(model.bins);
+    this.invGain = new Float64Array(GAIN_LEVELS);
+    for (let i = 0; i < GAIN_LEVELS; i++) this.invGain[i] = GAIN_STEP ** -(i - GAIN_OFFSET);
+  }
+
+  /**
+   * Encode one frame of MDCT coefficients into exactly frameBytes bytes. Values must be finite
+   * (the streaming Encoder sanitises its input).
+   */
+  encode(X: ArrayLike<number>): Uint8Array {
+    const sh = this.shape;
+    this.xSign = X;
+    const { bins, bands } = sh;
+    // Envelope and sequential MSVQ search (DESIGN §2: stage t quantizes what stages < t leave).
+    const e = envelopeOf(sh.model, X);
+    for (let d = 0; d < bands; d++) this.resid[d] = e[d];
+    for (let t = 0; t < sh.stages; t++) {
+      const cb = sh.model.codebooks[t];
+      nearestRange(this.resid, 0, 1, cb, sh.norms[t], sh.codebookSize, bands, this.oneIdx);
+      const c = this.oneIdx[0];
+      this.indices[t] = c;
+      for (let d = 0; d < bands; d++) this.resid[d] -= cb[c * bands + d];
+    }
+    sh.derive(this.indices);
+    for (let k = 0; k < bins; k++) this.x0[k] = (Math.abs(X[k]) * sh.w[k]) / sh.gRef;
+
+    const fixed = sh.stages * sh.model.stageBits + GAIN_BITS + 1 + 0.05;
+    let combLag = -1;
+    let gain = this.bisectGain(-1, sh.budgetBits - fixed - 1);
+    if (this.useComb) {
+      const found = this.bestComb(gain);
+      if (found.saving > COMB_MIN_SAVING_BITS) {
+        combLag = found.lag;
+        gain = this.bisectGain(combLag, sh.budgetBits - fixed - COMB_LAG_BITS - 1);
+      }
+    }
+    // Confirm with the real coder; step the gain up until it fits, else truncate.
+    for (; gain < GAIN_LEVELS; gain++) {
+      const bytes = this.tryEncode(gain, combLag, bins);
+      if (bytes) return bytes;
+    }
+    gain = GAIN_LEVELS - 1;
+    let lo = 0;
+    let hi = bins - 1; // largest count known (or assumed) to fit is lo
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.tryEncode(gain, combLag, mid, true, true)) lo = mid;
+      else hi = mid - 1;
+    }
+    const bytes = this.tryEncode(gain, combLag, lo, true);
+    if (!bytes) throw new Error('FrameEncoder: truncated frame does not fit (bug)');
+    return bytes;
+  }
+
+  private quantize(gain: number): void {
+    const g = this.invGain[gain];
+    const { x0, m } = this;
+    for (let k = 0; k < x0.length; k++) m[k] = Math.floor(x0[k] * g + ROUNDING_OFFSET);
+  }
+
+  private estimateBits(gain: number, combLag: number): number {
+    const sh = this.shape;
+    const g = this.invGain[gain];
+    const { x0 } = this;
+    let bits = 0;
+    for (let k = 0; k < x0.length; k++) {
+      const mk = Math.floor(x0[k] * g + ROUNDING_OFFSET);
+      const j = sh.scaleIndex(k, gain, combLag);
+      bits += mk < COST_MAGNITUDES ? MAGNITUDE_BITS[j][mk] : magnitudeBits(j, Math.min(mk, maxMagnitude(j)));
+    }
+    return bits;
+  }
+
+  /** Smallest gain index (finest step) whose estimated spectrum bits fit `target`, 7 bisection steps. */
+  private bisectGain(combLag: number, target: number): number {
+    let lo = 0;
+    let hi = GAIN_LEVELS - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.estimateBits(mid, combLag) <= target) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  /** Comb lag that minimises the estimated bits of bins < 5 kHz at this gain, and its saving. */
+  private bestComb(gain: number): { lag: number; saving: number } {
+    const sh = this.shape;
+    this.quantize(gain);
+    const { m } = this;
+    const base = this.scale;
+    for (let k = 0; k < COMB_BINS; k++) base[k] = sh.baseScale[k] - gain;
+    const cost = (k: number, j: number): number => {
+      const jj = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
+      const mk = m[k];
+      return mk < COST_MAGNITUDES ? MAGNITUDE_BITS[jj][mk] : magnitudeBits(jj, Math.min(mk, maxMagnitude(jj)));
+    };
+    let off = 0;
+    for (let k = 0; k < COMB_BINS; k++) off += cost(k, base[k]);
+    let best = Infinity;
+    let lag = 0;
+    for (let L = 0; L < COMB_LAGS; L++) {
+      const comb = COMB_OFFSETS[L];
+      let c = 0;
+      for (let k = 0; k < COMB_BINS && c < best; k++) c += cost(k, base[k] + comb[k]);
+      if (c < best) {
+        best = c;
+        lag = L;
+      }
+    }
+    return { lag, saving: off - best };
+  }
+
+  /**
+   * Code the frame with these choices. Returns the frame bytes, or null when it does not fit.
+   * `probeOnly` skips refinement and returns a non-null marker without building the output.
+   */
+  private tryEncode(gain: number, combLag: number, codedBins: number, truncated = false, probeOnly = false): Uint8Array | null {
+    const sh = this.shape;
+    const budget = sh.budgetBits;
+    this.quantize(gain);
+    const { m, x0 } = this;
+    const enc = new RangeEncoder(4096 + 8 * sh.bins);
+    for (let t = 0; t < sh.stages; t++) enc.encodeBits(this.indices[t], sh.model.stageBits);
+    enc.encodeBits(gain, GAIN_BITS);
+    enc.encodeBit(combLag >= 0 ? 1 : 0, 1, 2);
+    if (combLag >= 0) enc.encodeBits(combLag, COMB_LAG_BITS);
+    enc.encodeBit(truncated ? 1 : 0, TRUNC_P1, TRUNC_TOTAL);
+    if (truncated) enc.encodeBits(codedBins, CODED_BINS_BITS);
+    for (let k = 0; k < codedBins; k++) {
+      const j = sh.scaleIndex(k, gain, combLag);
+      let mk = m[k];
+      const cap = maxMagnitude(j);
+      if (mk > cap) m[k] = mk = cap;
+      encodeMagnitude(enc, j, mk);
+      if (mk > 0) enc.encodeBits(this.signOf(k), 1);
+      if (enc.tellBits() > budget) return null;
+    }
+    if (probeOnly) return new Uint8Array(0);
+    // Spend what is left: one refinement bit per nonzero bin (upper or lower half of its cell).
+    const g = this.invGain[gain];
+    let refinements = 0;
+    for (let k = 0; k < codedBins && enc.tellBits() + 1 <= budget; k++) {
+      if (m[k] === 0) continue;
+      enc.encodeBits(x0[k] * g >= m[k] + REFINE_SPLIT ? 1 : 0, 1);
+      refinements++;
+    }
+    const body = enc.finish();
+    if (body.length > sh.frameBytes) throw new Error(`FrameEncoder: ${body.length} bytes > ${sh.frameBytes} (bug)`);
+    const out = new Uint8Array(sh.frameBytes);
+    out.set(body);
+    const q = new Int32Array(sh.bins);
+    for (let k = 0; k < codedBins; k++) q[k] = this.signOf(k) ? -m[k] : m[k];
+    this.last = { indices: this.indices.slice(), gainIndex: gain, combLag, codedBins, q, refinements };
+    return out;
+  }
+
+  /** 1 for a negative coefficient (x0 holds magnitudes only). */
+  private signOf(k: number): number {
+    return this.xSign[k] < 0 ? 1 : 0;
+  }
+}
+
+/** Small deterministic PRNG (xorshift32) for noise-fill signs. */
+export class SignNoise {
+  private state: number;
+  constructor(seed = 0x9e3779b9) {
+    this.state = seed >>> 0 || 1;
+  }
+  nextBit(): number {
+    let x = this.state;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    this.state = x;
+    return x >>> 31;
+  }
+}
+
+export class FrameDecoder {
+  private readonly shape: FrameShape;
+  readonly frameBytes: number;
+  private readonly indices: Int32Array;
+  private readonly m: Float64Array;
+  private readonly neg: Uint8Array;
+  private readonly recon: Float64Array;
+  private readonly noise: SignNoise;
+  /** Fields of the last decoded frame (for tests). */
+  last: FrameFields | null = null;
+  /** Keep `last` up to date (costs an allocation per frame). */
+  recordFields = false;
+
+  constructor(model: CodecModel, bitrate: Bitrate) {
+    this.shape = new FrameShape(model, bitrate);
+    this.frameBytes = this.shape.frameBytes;
+    this.indices = new Int32Array(this.shape.stages);
+    this.m = new Float64Array(model.bins);
+    this.neg = new Uint8Array(model.bins);
+    this.recon = new Float64Array(model.bins);
+    this.noise = new SignNoise();
+  }
+
+  /**
+   * Decode one frame (any bytes decode to something: there is no invalid frame) into MDCT
+   * coefficients `out` (length bins).
+   */
+  decode(frame: Uint8Array, out: Float64Array): Float64Array {
+    const sh = this.shape;
+    const { bins } = sh;
+    const budget = sh.budgetBits;
+    const dec = new RangeDecoder(frame, 0, Math.min(frame.length, sh.frameBytes));
+    for (let t = 0; t < sh.stages; t++) this.indices[t] = dec.decodeBits(sh.model.stageBits);
+    const gain = dec.decodeBits(GAIN_BITS);
+    const combLag = dec.decodeBit(1, 2) ? dec.decodeBits(COMB_LAG_BITS) : -1;
+    let codedBins = bins;
+    if (dec.decodeBit(TRUNC_P1, TRUNC_TOTAL)) codedBins = Math.min(bins, dec.decodeBits(CODED_BINS_BITS));
+    sh.derive(this.indices);
+    const { m, neg, recon } = this;
+    m.fill(0);
+    neg.fill(0);
+    recon.fill(RECON_PLAIN);
+    for (let k = 0; k < codedBins; k++) {
+      const mk = decodeMagnitude(dec, sh.scaleIndex(k, gain, combLag));
+      m[k] = mk;
+      if (mk > 0) neg[k] = dec.decodeBits(1);
+    }
+    let refinements = 0;
+    for (let k = 0; k < codedBins && dec.tellBits() + 1 <= budget; k++) {
+      if (m[k] === 0) continue;
+      recon[k] = dec.decodeBits(1) ? RECON_HIGH : RECON_LOW;
+      refinements++;
+    }
+    const g = sh.globalGain(gain);
+    for (let k = 0; k < bins; k++) {
+      const delta = g / sh.w[k];
+      if (m[k] > 0) {
+        const v = (m[k] + recon[k]) * delta;
+        out[k] = neg[k] ? -v : v;
+      } else if (k >= NOISE_FILL_START) {
+        const j = sh.scaleIndex(k, gain, combLag);
+        const v = NOISE_FILL_LEVEL * SCALE_TABLES[j].deadZoneRms * delta;
+        out[k] = this.noise.nextBit() ? -v : v;
+      } else {
+        out[k] = 0;
+      }
+    }
+    if (this.recordFields) {
+      const q = new Int32Array(bins);
+      for (let k = 0; k < bins; k++) q[k] = neg[k] ? -m[k] : m[k];
+      this.last = { indices: this.indices.slice(), gainIndex: gain, combLag, codedBins, q, refinements };
+    }
+    return out;
+  }
+}

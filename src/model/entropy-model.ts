@@ -1,0 +1,171 @@
+/**
+ * Per-bin entropy model of the quantized spectrum (DESIGN §1 "Spectrum coding", "Measured
+ * starting point" items 2–4).
+ *
+ * Each bin k is a Laplacian with scale b_k = √(s_k/2)/Δ_k in quantizer units. It is quantized
+ * with a dead zone: m = ⌊|u| + 0.3⌋, u = X_k/Δ_k (rounding offset 0.3, so the zero cell is
+ * |u| < 0.7). The scale is quantized to an integer SCALE INDEX on a log grid of 1/16 octave
+ * (0.376 dB), the same step as the global gain, so changing the gain index by one shifts every
+ * bin's scale index by exactly one. All coder tables are integer CDFs precomputed per scale index;
+ * nothing the coder sees depends on a float computed per frame except through that index.
+ *
+ * Coding of one magnitude m with scale index j (table T_j, alphabet 0..M−1 plus ESC):
+ *   - large scales are split: m = h·2^L + lo, with L = L_j chosen so that b/2^L ≤ 6; h is coded
+ *     with T_j, lo with L raw bits (the density is nearly flat across a 2^L chunk);
+ *   - h ≥ M codes ESC, then a 5-bit length n ≤ ESC_MAX_BITS and the n low bits of h − M + 1
+ *     below its leading one (bounded: at most ESC_MAX_BITS + 5 extra bits, values < 2^20 + M);
+ *   - a raw sign bit when m > 0.
+ *
+ * Harmonic comb (item 3): below 5 kHz the scale is multiplied by a comb with peaks at multiples
+ * of the pitch spacing P = 3.0 + 0.1·i bins (i: 7 bits), rescaled so each 20-bin band keeps its
+ * mean scale; in scale-index units it is an integer offset table per lag, precomputed here.
+ */
+
+export const ROUNDING_OFFSET = 0.3;
+/** Zero cell |u| < DEAD_ZONE_EDGE. */
+export const DEAD_ZONE_EDGE = 1 - ROUNDING_OFFSET;
+/** Scale-index steps per octave (also the gain steps per octave). */
+export const STEPS_PER_OCTAVE = 16;
+/** Index of b = 1. */
+export const SCALE_ORIGIN = 128;
+/** b from 2^-8 to 2^(191/16) ≈ 3900. */
+export const NUM_SCALES = 320;
+/** Alphabet of the table-coded part (then ESC). */
+export const TABLE_SYMBOLS = 48;
+const ESC = TABLE_SYMBOLS;
+/** Target largest table scale: bigger scales send low bits raw. */
+const SPLIT_SCALE = 6;
+export const TABLE_TOTAL_BITS = 15;
+const TABLE_TOTAL = 1 << TABLE_TOTAL_BITS;
+export const ESC_LENGTH_BITS = 5;
+export const ESC_MAX_BITS = 20;
+/** Largest magnitude of h (the table-coded part) that can be represented. */
+export const MAX_HIGH = TABLE_SYMBOLS + (1 << (ESC_MAX_BITS + 1)) - 2;
+
+/** Upper bound on the bits one bin can cost (table symbol + escape + raw low bits + sign). */
+export const MAX_BIN_BITS = TABLE_TOTAL_BITS + ESC_LENGTH_BITS + ESC_MAX_BITS + 16 + 1;
+
+export function scaleOfIndex(j: number): number {
+  return 2 ** ((j - SCALE_ORIGIN) / STEPS_PER_OCTAVE);
+}
+
+export interface ScaleTable {
+  /** Raw low bits L. */
+  lowBits: number;
+  /** Cumulative frequencies, length TABLE_SYMBOLS + 2, cdf[last] = 2^15. */
+  cdf: Int32Array;
+  /** Ideal cost in bits of each table symbol (incl. ESC), for the encoder's estimates. */
+  symbolBits: Float64Array;
+  /** RMS of u inside the dead zone |u| < 0.7 under this Laplacian (for noise filling). */
+  deadZoneRms: number;
+}
+
+function laplaceTail(n: number, b: number): number {
+  // P(m ≥ n) for the dead-zone quantizer: P(|u| ≥ n − 0.3); P(m ≥ 0) = 1.
+  if (n <= 0) return 1;
+  return Math.exp(-(n - ROUNDING_OFFSET) / b);
+}
+
+function buildTable(j: number): ScaleTable {
+  const b = scaleOfIndex(j);
+  let lowBits = 0;
+  while (b / 2 ** lowBits > SPLIT_SCALE) lowBits++;
+  const chunk = 2 ** lowBits;
+  const p = new Float64Array(TABLE_SYMBOLS + 1);
+  for (let h = 0; h < TABLE_SYMBOLS; h++) p[h] = laplaceTail(h * chunk, b) - laplaceTail((h + 1) * chunk, b);
+  p[ESC] = laplaceTail(TABLE_SYMBOLS * chunk, b);
+  // Integer frequencies: 1 + ⌊p·(T − symbols)⌋, remainder to the most likely symbol.
+  const nsym = TABLE_SYMBOLS + 1;
+  const freq = new Int32Array(nsym);
+  let sum = 0;
+  let best = 0;
+  for (let s = 0; s < nsym; s++) {
+    freq[s] = 1 + Math.floor(p[s] * (TABLE_TOTAL - nsym));
+    sum += freq[s];
+    if (p[s] > p[best]) best = s;
+  }
+  freq[best] += TABLE_TOTAL - sum;
+  const cdf = new Int32Array(nsym + 1);
+  const symbolBits = new Float64Array(nsym);
+  for (let s = 0; s < nsym; s++) {
+    cdf[s + 1] = cdf[s] + freq[s];
+    symbolBits[s] = TABLE_TOTAL_BITS - Math.log2(freq[s]);
+  }
+  // E[u² | |u| < T] for a Laplacian of scale b: b²·(2 − e^{−t}(t² + 2t + 2))/(1 − e^{−t}), t = T/b.
+  const t = DEAD_ZONE_EDGE / b;
+  const et = Math.exp(-t);
+  const m2 = t > 1e-4 ? (b * b * (2 - et * (t * t + 2 * t + 2))) / (1 - et) : (DEAD_ZONE_EDGE * DEAD_ZONE_EDGE) / 3;
+  return { lowBits, cdf, symbolBits, deadZoneRms: Math.sqrt(Math.max(m2, 0)) };
+}
+
+export const SCALE_TABLES: readonly ScaleTable[] = Array.from({ length: NUM_SCALES }, (_, j) => buildTable(j));
+
+/** Cost table for magnitudes 0..COST_MAGNITUDES−1 per scale index (ideal bits incl. sign). */
+export const COST_MAGNITUDES = 64;
+export const MAGNITUDE_BITS: readonly Float64Array[] = SCALE_TABLES.map((t) => {
+  const c = new Float64Array(COST_MAGNITUDES);
+  for (let m = 0; m < COST_MAGNITUDES; m++) c[m] = magnitudeBitsSlow(t, m);
+  return c;
+});
+
+function escLength(v: number): number {
+  // v ≥ 1: number of bits below the leading one.
+  return 31 - Math.clz32(v);
+}
+
+function magnitudeBitsSlow(t: ScaleTable, m: number): number {
+  const h = m >>> t.lowBits;
+  let bits = t.lowBits + (m > 0 ? 1 : 0);
+  if (h < ESC) bits += t.symbolBits[h];
+  else bits += t.symbolBits[ESC] + ESC_LENGTH_BITS + escLength(h - ESC + 1);
+  return bits;
+}
+
+/** Ideal bits to code magnitude m (with its sign) at scale index j. */
+export function magnitudeBits(j: number, m: number): number {
+  if (m < COST_MAGNITUDES) return MAGNITUDE_BITS[j][m];
+  return magnitudeBitsSlow(SCALE_TABLES[j], m);
+}
+
+/** Largest magnitude representable at scale index j (the encoder clamps to it). */
+export function maxMagnitude(j: number): number {
+  const L = SCALE_TABLES[j].lowBits;
+  return MAX_HIGH * 2 ** L + 2 ** L - 1;
+}
+
+export function clampScaleIndex(j: number): number {
+  return j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Harmonic comb
+
+export const COMB_LAGS = 128;
+export const COMB_LAG_BITS = 7;
+/** Comb covers bins below 5 kHz (200 bins of 25 Hz). */
+export const COMB_BINS = 200;
+const COMB_BAND = 20;
+/** Peak-to-mean depth of the comb, exp(κ cos φ). */
+export const COMB_DEPTH = 1.0;
+
+/** Pitch spacing in bins for lag index i. */
+export function combSpacing(i: number): number {
+  return 3.0 + 0.1 * i;
+}
+
+function buildComb(i: number): Int8Array {
+  const P = combSpacing(i);
+  const off = new Int8Array(COMB_BINS);
+  const c = new Float64Array(COMB_BINS);
+  for (let k = 0; k < COMB_BINS; k++) c[k] = Math.exp(COMB_DEPTH * Math.cos((2 * Math.PI * (k + 0.5)) / P));
+  for (let b0 = 0; b0 < COMB_BINS; b0 += COMB_BAND) {
+    let mean = 0;
+    for (let k = b0; k < b0 + COMB_BAND; k++) mean += c[k];
+    mean /= COMB_BAND;
+    for (let k = b0; k < b0 + COMB_BAND; k++) off[k] = Math.round(STEPS_PER_OCTAVE * Math.log2(c[k] / mean));
+  }
+  return off;
+}
+
+/** Scale-index offsets of the comb, per lag index, for bins 0..COMB_BINS−1. */
+export const COMB_OFFSETS: readonly Int8Array[] = Array.from({ length: COMB_LAGS }, (_, i) => buildComb(i));

@@ -1,0 +1,222 @@
+import { describe, expect, it } from 'vitest';
+import { RangeDecoder, RangeEncoder, encodeSymbol } from '../src/coding/range-coder.js';
+import { HEADER_BYTES, frameCountFor, readHeader, streamBytes, writeHeader, type StreamHeader } from '../src/coding/container.js';
+import { CorruptDataError } from '../src/errors.js';
+import {
+  COMB_BINS,
+  COMB_LAGS,
+  COMB_OFFSETS,
+  DEAD_ZONE_EDGE,
+  NUM_SCALES,
+  SCALE_TABLES,
+  TABLE_SYMBOLS,
+  magnitudeBits,
+  scaleOfIndex,
+} from '../src/model/entropy-model.js';
+import { perceptualWeights } from '../src/model/perceptual.js';
+import { Rng } from '../src/vq/random.js';
+
+/** A random strictly increasing cumulative table over n symbols with the given total. */
+function randomCdf(rng: Rng, n: number, total: number, skew: number): Int32Array {
+  const w = Array.from({ length: n }, (_, i) => Math.exp(-skew * i) * (0.1 + rng.uniform()));
+  const sum = w.reduce((a, b) => a + b, 0);
+  const freq = w.map((x) => 1 + Math.floor((x / sum) * (total - n)));
+  freq[0] += total - freq.reduce((a, b) => a + b, 0);
+  const cdf = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) cdf[i + 1] = cdf[i] + freq[i];
+  return cdf;
+}
+
+describe('range coder', () => {
+  it('decodes exactly what was encoded, with identical tellBits on both sides', () => {
+    const rng = new Rng(1);
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 2 + rng.int(60);
+      const total = [256, 4096, 1 << 15, 1 << 16][rng.int(4)];
+      const cdf = randomCdf(rng, n, total, rng.uniform() * 3);
+      const count = rng.int(400);
+      const syms: number[] = [];
+      const kinds: number[] = [];
+      const enc = new RangeEncoder();
+      const tells: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const kind = rng.int(3);
+        kinds.push(kind);
+        if (kind === 0) {
+          // Draw from the table's own distribution so long runs of likely symbols occur.
+          const v = rng.int(total);
+          let s = 0;
+          while (cdf[s + 1] <= v) s++;
+          syms.push(s);
+          encodeSymbol(enc, cdf, n, s);
+        } else if (kind === 1) {
+          const s = rng.int(1 << 12);
+          syms.push(s);
+          enc.encodeBits(s, 12);
+        } else {
+          const s = rng.uniform() < 0.97 ? 0 : 1;
+          syms.push(s);
+          enc.encodeBit(s, 1, 64);
+        }
+        tells.push(enc.tellBits());
+      }
+      const tell = enc.tellBits();
+      const bytes = enc.finish();
+      // The budget rule: tellBits() ≤ 8·B guarantees the terminated stream fits in B bytes.
+      expect(bytes.length).toBeLessThanOrEqual(Math.ceil(tell / 8));
+      const dec = new RangeDecoder(bytes);
+      const got: number[] = [];
+      const gotTells: number[] = [];
+      for (let i = 0; i < count; i++) {
+        got.push(kinds[i] === 0 ? dec.decodeSymbol(cdf, n) : kinds[i] === 1 ? dec.decodeBits(12) : dec.decodeBit(1, 64));
+        gotTells.push(dec.tellBits());
+      }
+      expect(got).toEqual(syms);
+      expect(gotTells).toEqual(tells);
+    }
+  });
+
+  it('propagates carries through long runs of 0xFF (extreme probabilities)', () => {
+    const rng = new Rng(7);
+    for (let trial = 0; trial < 100; trial++) {
+      const enc = new RangeEncoder(1 << 16);
+      const seq: number[] = [];
+      for (let i = 0; i < 3000; i++) {
+        // Mostly the top of the interval, which pushes low towards 0xFF… bytes.
+        const s = rng.uniform() < 0.999 ? 1 : 0;
+        seq.push(s);
+        if (s) enc.encode(1, 65535, 65536);
+        else enc.encode(0, 1, 65536);
+      }
+      const bytes = enc.finish();
+      const dec = new RangeDecoder(bytes);
+      const got = seq.map(() => {
+        const g = dec.target(65536) >= 1 ? 1 : 0;
+        if (g) dec.consume(1, 65535, 65536);
+        else dec.consume(0, 1, 65536);
+        return g;
+      });
+      expect(got).toEqual(seq);
+    }
+  });
+
+  it('decodes zero-padded streams the same (frames are padded to their byte budget)', () => {
+    const enc = new RangeEncoder();
+    for (let i = 0; i < 50; i++) enc.encodeBits(i * 37 % 4096, 12);
+    const bytes = enc.finish();
+    const padded = new Uint8Array(bytes.length + 9);
+    padded.set(bytes);
+    const dec = new RangeDecoder(padded);
+    for (let i = 0; i < 50; i++) expect(dec.decodeBits(12)).toBe(i * 37 % 4096);
+  });
+
+  it('never fails on arbitrary bytes: every target is in range', () => {
+    const rng = new Rng(3);
+    for (let trial = 0; trial < 300; trial++) {
+      const buf = new Uint8Array(rng.int(40));
+      for (let i = 0; i < buf.length; i++) buf[i] = rng.int(256);
+      const dec = new RangeDecoder(buf);
+      const cdf = randomCdf(rng, 10, 1 << 15, 1);
+      let bad = 0;
+      for (let i = 0; i < 200; i++) {
+        const s = dec.decodeSymbol(cdf, 10);
+        if (!(s >= 0 && s < 10)) bad++;
+      }
+      expect(bad).toBe(0);
+    }
+  });
+});
+
+describe('container', () => {
+  const header: StreamHeader = {
+    version: 1,
+    bitrate: 13200,
+    originalRate: 44100,
+    originalLength: 12345,
+    frameCount: frameCountFor(12345),
+    modelId: '0123456789abcdef',
+  };
+
+  it('writes and reads back every field; size formula is exact', () => {
+    const file = new Uint8Array(streamBytes(header));
+    file.set(writeHeader(header));
+    expect(file.length).toBe(HEADER_BYTES + Math.ceil(12345 / 320 + 1) * 33);
+    const { header: h, headerBytes } = readHeader(file);
+    expect(h).toEqual(header);
+    expect(headerBytes).toBe(HEADER_BYTES);
+  });
+
+  it('rejects truncation, trailing bytes, bad magic and every single-bit flip of the header', () => {
+    const file = new Uint8Array(streamBytes(header));
+    file.set(writeHeader(header));
+    expect(() => readHeader(file.subarray(0, file.length - 1))).toThrow(/truncated/);
+    expect(() => readHeader(file.subarray(0, 10))).toThrow(CorruptDataError);
+    const longer = new Uint8Array(file.length + 1);
+    longer.set(file);
+    expect(() => readHeader(longer)).toThrow(/trailing/);
+    expect(() => readHeader(new TextEncoder().encode('RIFF....WAVE'))).toThrow(/magic/);
+    for (let bit = 0; bit < HEADER_BYTES * 8; bit++) {
+      const bad = file.slice();
+      bad[bit >> 3] ^= 1 << (bit & 7);
+      expect(() => readHeader(bad), `bit ${bit}`).toThrow(CorruptDataError);
+    }
+  });
+
+  it('refuses to write an inconsistent header', () => {
+    expect(() => writeHeader({ ...header, frameCount: 3 })).toThrow(RangeError);
+    expect(() => writeHeader({ ...header, modelId: 'xyz' })).toThrow(RangeError);
+  });
+});
+
+describe('entropy model tables', () => {
+  it('every scale index has a strictly increasing integer CDF with total 2^15', () => {
+    expect(SCALE_TABLES.length).toBe(NUM_SCALES);
+    const problems: string[] = [];
+    SCALE_TABLES.forEach((t, j) => {
+      if (t.cdf[0] !== 0 || t.cdf[TABLE_SYMBOLS + 1] !== 1 << 15) problems.push(`${j}: ends`);
+      for (let s = 0; s <= TABLE_SYMBOLS; s++) if (!(t.cdf[s + 1] > t.cdf[s])) problems.push(`${j}: symbol ${s}`);
+      if (!(t.deadZoneRms > 0 && t.deadZoneRms < DEAD_ZONE_EDGE)) problems.push(`${j}: rms ${t.deadZoneRms}`);
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('ideal code lengths match the Laplacian (zero is cheap at small scale, dear at large)', () => {
+    const small = 64; // b = 2^-4
+    const large = 224; // b = 2^6
+    expect(scaleOfIndex(128)).toBe(1);
+    expect(magnitudeBits(small, 0)).toBeLessThan(0.01);
+    expect(magnitudeBits(large, 0)).toBeGreaterThan(5);
+    // At b = 1: P(0) = 1 − e^{−0.7}, P(|q| = 1) = e^{−0.7} − e^{−1.7}, split over two signs.
+    expect(magnitudeBits(128, 0)).toBeCloseTo(-Math.log2(1 - Math.exp(-0.7)), 2);
+    expect(magnitudeBits(128, 1)).toBeCloseTo(-Math.log2((Math.exp(-0.7) - Math.exp(-1.7)) / 2), 2);
+  });
+
+  it('comb offsets keep each 20-bin band near its mean scale and peak at harmonics', () => {
+    for (let i = 0; i < COMB_LAGS; i += 17) {
+      const off = COMB_OFFSETS[i];
+      expect(off.length).toBe(COMB_BINS);
+      for (let b0 = 0; b0 < COMB_BINS; b0 += 20) {
+        let mean = 0;
+        for (let k = b0; k < b0 + 20; k++) mean += 2 ** (off[k] / 16);
+        expect(Math.abs(Math.log2(mean / 20))).toBeLessThan(0.1);
+      }
+    }
+    // P = 10 bins (i = 70): the first harmonic sits at bin centre 9.5 (k + 0.5 = P).
+    const off = COMB_OFFSETS[70];
+    expect(off[9]).toBeGreaterThan(off[4]);
+  });
+});
+
+describe('perceptual weights', () => {
+  it('have geometric mean 1 and give a formant peak a coarser step than its surroundings', () => {
+    const s = new Float64Array(320);
+    for (let k = 0; k < 320; k++) s[k] = 1 + 1000 * Math.exp(-(((k - 100) / 6) ** 2));
+    const w = perceptualWeights(s);
+    let lg = 0;
+    for (const v of w) lg += Math.log(v);
+    expect(Math.abs(lg / 320)).toBeLessThan(1e-9);
+    // A(z/γ) has a valley at the formant: smaller weight → larger step Δ = g/w there.
+    expect(w[100]).toBeLessThan(w[50]);
+    expect(w[100]).toBeLessThan(w[160]);
+  });
+});
