@@ -73,31 +73,46 @@ export class Mdct {
     const w = this.window;
     const re = this.re;
     const im = this.im;
-    const n3h = n + h; // 3n/2
-    // Fold and pack: u_j = −z[3n/2−1−j] − z[3n/2+j] (j < n/2), u_j = z[j−n/2] − z[3n/2−1−j] (j ≥ n/2),
-    // c_p = u_{2p} + i·u_{n−1−2p}, then multiply by the pre-twiddle.
-    for (let p = 0; p < h; p++) {
-      const j0 = 2 * p;
-      const j1 = n - 1 - 2 * p;
-      const u0 = j0 < h
-        ? -w[n3h - 1 - j0] * block[n3h - 1 - j0] - w[n3h + j0] * block[n3h + j0]
-        : w[j0 - h] * block[j0 - h] - w[n3h - 1 - j0] * block[n3h - 1 - j0];
-      const u1 = j1 < h
-        ? -w[n3h - 1 - j1] * block[n3h - 1 - j1] - w[n3h + j1] * block[n3h + j1]
-        : w[j1 - h] * block[j1 - h] - w[n3h - 1 - j1] * block[n3h - 1 - j1];
-      const pr = this.preRe[p];
-      const pi = this.preIm[p];
+    const preRe = this.preRe;
+    const preIm = this.preIm;
+    // Fold z = w·x into the DCT-IV input u = (−c_r − d, a − b_r) and pack c_p = u_{2p} + i·u_{n−1−2p}
+    // (times the pre-twiddle). For p < ⌈h/2⌉, u_{2p} is in the first half of u and u_{n−1−2p}
+    // in the second; for larger p the other way round (h = n/2).
+    const split = Math.ceil(h / 2);
+    for (let p = 0; p < split; p++) {
+      const i0 = 3 * h - 1 - 2 * p;
+      const i1 = 3 * h + 2 * p;
+      const i2 = h - 1 - 2 * p;
+      const i3 = h + 2 * p;
+      const u0 = -w[i0] * block[i0] - w[i1] * block[i1];
+      const u1 = w[i2] * block[i2] - w[i3] * block[i3];
+      const pr = preRe[p];
+      const pi = preIm[p];
+      re[p] = u0 * pr - u1 * pi;
+      im[p] = u0 * pi + u1 * pr;
+    }
+    for (let p = split; p < h; p++) {
+      const i0 = 2 * p - h;
+      const i1 = 3 * h - 1 - 2 * p;
+      const i2 = h + 2 * p;
+      const i3 = 5 * h - 1 - 2 * p;
+      const u0 = w[i0] * block[i0] - w[i1] * block[i1];
+      const u1 = -w[i2] * block[i2] - w[i3] * block[i3];
+      const pr = preRe[p];
+      const pi = preIm[p];
       re[p] = u0 * pr - u1 * pi;
       im[p] = u0 * pi + u1 * pr;
     }
     this.fft.forward(re, im);
+    const postRe = this.postRe;
+    const postIm = this.postIm;
     for (let k = 0; k < h; k++) {
-      const qr = this.postRe[k];
-      const qi = this.postIm[k];
-      const yr = re[k] * qr - im[k] * qi;
-      const yi = re[k] * qi + im[k] * qr;
-      out[2 * k] = yr;
-      out[n - 1 - 2 * k] = -yi;
+      const qr = postRe[k];
+      const qi = postIm[k];
+      const r = re[k];
+      const i = im[k];
+      out[2 * k] = r * qr - i * qi;
+      out[n - 1 - 2 * k] = -(r * qi + i * qr);
     }
   }
 
@@ -109,21 +124,27 @@ export class Mdct {
     if (out.length !== 2 * n) throw new RangeError(`Mdct.inverse: out must have ${2 * n} samples, got ${out.length}`);
     const re = this.re;
     const im = this.im;
+    const preRe = this.preRe;
+    const preIm = this.preIm;
     for (let p = 0; p < h; p++) {
       const u0 = coeffs[2 * p];
       const u1 = coeffs[n - 1 - 2 * p];
-      const pr = this.preRe[p];
-      const pi = this.preIm[p];
+      const pr = preRe[p];
+      const pi = preIm[p];
       re[p] = u0 * pr - u1 * pi;
       im[p] = u0 * pi + u1 * pr;
     }
     this.fft.forward(re, im);
     const v = this.v;
+    const postRe = this.postRe;
+    const postIm = this.postIm;
     for (let k = 0; k < h; k++) {
-      const qr = this.postRe[k];
-      const qi = this.postIm[k];
-      v[2 * k] = re[k] * qr - im[k] * qi;
-      v[n - 1 - 2 * k] = -(re[k] * qi + im[k] * qr);
+      const qr = postRe[k];
+      const qi = postIm[k];
+      const r = re[k];
+      const i = im[k];
+      v[2 * k] = r * qr - i * qi;
+      v[n - 1 - 2 * k] = -(r * qi + i * qr);
     }
     // y[m] = V(m + n/2) extended: V(j) for j < n, −V(2n−1−j) for n ≤ j < 2n, −V(j−2n) beyond.
     const w = this.window;
