@@ -240,6 +240,51 @@ describe('lpcFromPowerSpectrum', () => {
   });
 });
 
+/** Step-down recursion: reflection coefficients of A(z); all |k| < 1 ⇔ minimum phase. */
+function reflectionOf(a: ArrayLike<number>): number[] {
+  let cur = Array.from(a);
+  const ks: number[] = [];
+  for (let i = cur.length - 1; i >= 1; i--) {
+    const k = cur[i];
+    ks.push(k);
+    if (!(Math.abs(k) < 1)) break;
+    const next = new Array<number>(i).fill(0);
+    for (let j = 0; j < i; j++) next[j] = (cur[j] - k * cur[i - j]) / (1 - k * k);
+    cur = next;
+  }
+  return ks;
+}
+
+describe('LPC robustness (codec inputs are arbitrary decoded envelopes)', () => {
+  it('always returns a finite minimum-phase filter, even for hostile spectra', () => {
+    const u = rng(2024);
+    const spectra: Float64Array[] = [];
+    for (let t = 0; t < 50; t++) {
+      // Log-uniform over 300 dB with occasional negative entries and huge dynamic range.
+      spectra.push(Float64Array.from({ length: 320 }, () => (u() < 0.05 ? -1 : 1) * 10 ** (30 * u() - 15)));
+    }
+    spectra.push(new Float64Array(320).fill(1e300));
+    spectra.push(Float64Array.from({ length: 320 }, (_, k) => (k === 100 ? 1 : 0))); // a single line
+    spectra.push(Float64Array.from({ length: 320 }, (_, k) => (k === 5 ? Infinity : 1)));
+    spectra.push(Float64Array.from({ length: 320 }, (_, k) => (k === 7 ? NaN : 1)));
+    for (const P of spectra) {
+      const a = lpcFromPowerSpectrum(P, 16);
+      expect(a.length).toBe(17);
+      expect(a[0]).toBe(1);
+      expect(a.every(Number.isFinite)).toBe(true);
+      for (const k of reflectionOf(a)) expect(Math.abs(k)).toBeLessThan(1);
+      const w = lpcResponseAtBins(a, 0.85, 320);
+      expect(w.every((v) => Number.isFinite(v) && v > 0)).toBe(true);
+    }
+  });
+
+  it('levinson returns A(z) = 1 for non-finite input', () => {
+    expect(Array.from(levinson([NaN, 0.5, 0.1], 2).a)).toEqual([1, 0, 0]);
+    expect(Array.from(levinson([Infinity, 1, 1], 2).a)).toEqual([1, 0, 0]);
+    expect(Array.from(levinson([1, NaN, 0.1], 2).a)).toEqual([1, 0, 0]);
+  });
+});
+
 describe('lpcResponseAtBins', () => {
   it('matches a direct complex evaluation of |Σ a_i γ^i e^{−jω_k i}|', () => {
     const g = gaussian(99);
