@@ -1,0 +1,104 @@
+/**
+ * Shared plumbing of the single-codebook quantizers: the codebook variable, the exact TS search
+ * outside autodiff, hard inference on Float32Arrays, usage statistics and codebook replacement.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from './random.js';
+import { CodebookReplacer, type ReplacementOptions } from './replacement.js';
+import { nearestCodewords } from './search.js';
+import type { HardQuantization, QuantizerKind, VectorQuantizer, ForwardOptions, ForwardResult } from './types.js';
+import { CodebookUsage } from './usage.js';
+import { nearestCodewordsWeighted } from './weighted-search.js';
+
+export interface QuantizerOptions {
+  codebookSize: number;
+  dim: number;
+  /** Initial K×D codebook (copied). Default: N(0, 1) entries from `seed`. */
+  init?: Float32Array;
+  /** Seed of the quantizer's own RNG (noise, replacement, default init). Default 1. */
+  seed?: number;
+  /** Codebook replacement (paper §III-C); omitted or null = off. */
+  replacement?: ReplacementOptions | null;
+}
+
+export abstract class CodebookQuantizer implements VectorQuantizer {
+  abstract readonly kind: QuantizerKind;
+  readonly dim: number;
+  readonly codebookSize: number;
+  readonly codebook: tf.Variable<tf.Rank.R2>;
+  readonly usage: CodebookUsage;
+  readonly replacer: CodebookReplacer | null;
+  protected readonly rng: Rng;
+
+  constructor(opts: QuantizerOptions, trainable: boolean) {
+    const { codebookSize: k, dim } = opts;
+    if (!Number.isInteger(k) || k < 1 || !Number.isInteger(dim) || dim < 1) {
+      throw new RangeError(`codebookSize and dim must be positive integers (got ${k}, ${dim})`);
+    }
+    this.dim = dim;
+    this.codebookSize = k;
+    this.rng = new Rng(opts.seed ?? 1);
+    let init = opts.init;
+    if (init) {
+      if (init.length !== k * dim) throw new RangeError(`init: length ${init.length}, expected ${k}×${dim}`);
+      init = init.slice();
+    } else init = this.rng.normalArray(k * dim);
+    this.codebook = tf.variable(tf.tensor2d(init, [k, dim]), trainable);
+    this.usage = new CodebookUsage(k);
+    this.replacer = opts.replacement ? new CodebookReplacer(opts.replacement, new Rng((opts.seed ?? 1) + 0x5bd1e995)) : null;
+  }
+
+  abstract forward(x: tf.Tensor2D, opts?: ForwardOptions): ForwardResult;
+
+  codebookArray(): Float32Array {
+    return this.codebook.dataSync() as Float32Array;
+  }
+
+  setCodebook(values: Float32Array): void {
+    if (values.length !== this.codebookSize * this.dim) throw new RangeError('setCodebook: wrong length');
+    this.codebook.assign(tf.tensor2d(values, [this.codebookSize, this.dim]));
+  }
+
+  /** Exact nearest codewords of the rows of x (optionally weighted), outside autodiff. */
+  protected search(x: tf.Tensor2D, weights?: tf.Tensor): Int32Array {
+    const n = x.shape[0];
+    if (x.shape[1] !== this.dim) throw new RangeError(`input has dim ${x.shape[1]}, quantizer has ${this.dim}`);
+    const data = x.dataSync() as Float32Array;
+    const cb = this.codebookArray();
+    if (weights) return nearestCodewordsWeighted(data, n, cb, this.codebookSize, this.dim, weights.dataSync() as Float32Array);
+    return nearestCodewords(data, n, cb, this.codebookSize, this.dim);
+  }
+
+  quantize(data: Float32Array, n: number): HardQuantization {
+    const cb = this.codebookArray();
+    const indices = nearestCodewords(data, n, cb, this.codebookSize, this.dim);
+    const quantized = new Float32Array(n * this.dim);
+    for (let r = 0; r < n; r++) quantized.set(cb.subarray(indices[r] * this.dim, (indices[r] + 1) * this.dim), r * this.dim);
+    return { indices, quantized };
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.codebook.trainable ? [this.codebook] : [];
+  }
+
+  /**
+   * Call once after each optimiser step (1-based `step`). Runs codebook replacement when the
+   * schedule says so; returns the replaced indices or null.
+   */
+  afterStep(step: number): Int32Array | null {
+    if (!this.replacer) return null;
+    const cb = this.codebookArray().slice();
+    const replaced = this.replacer.maybeReplace(step, cb, this.dim, this.usage);
+    if (replaced && replaced.length > 0) this.setCodebook(cb);
+    return replaced;
+  }
+
+  /** Codebook perplexity from the cumulative usage counts. */
+  perplexity(): number {
+    return this.usage.perplexity();
+  }
+
+  dispose(): void {
+    this.codebook.dispose();
+  }
+}
