@@ -189,6 +189,24 @@ describe('Mdct', () => {
     expect(peak).toBe(k0);
   });
 
+  it('accepts Float32Array and plain-array input with the same result', () => {
+    const mdct = new Mdct(320);
+    const x32 = Float32Array.from(randomSignal(640, 12));
+    const a = new Float64Array(320);
+    const b = new Float64Array(320);
+    const c = new Float64Array(320);
+    mdct.forward(x32, a);
+    mdct.forward(Float64Array.from(x32), b);
+    mdct.forward(Array.from(x32), c);
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(Array.from(c)).toEqual(Array.from(b));
+    const y1 = new Float64Array(640);
+    const y2 = new Float64Array(640);
+    mdct.inverse(Float32Array.from(a), y1);
+    mdct.inverse(Array.from(Float32Array.from(a)), y2);
+    expect(Array.from(y1)).toEqual(Array.from(y2));
+  });
+
   it('rejects wrong sizes', () => {
     expect(() => new Mdct(7)).toThrow(RangeError);
     expect(() => new Mdct(8, new Float64Array(10))).toThrow(RangeError);
