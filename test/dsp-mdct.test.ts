@@ -247,6 +247,20 @@ describe('MDCT → IMDCT → overlap-add reconstruction (zero delay)', () => {
     expect(maxAbsDiff(y, x)).toBeLessThan(TOL);
   });
 
+  it('frame j is the MDCT of padded samples [jN, jN + 2N) (one hop of zeros in front)', () => {
+    const x = randomSignal(1000, 31);
+    const padded = new Float64Array(HOP + 4 * HOP);
+    padded.set(x, HOP);
+    const frames = analyzeSignal(x);
+    expect(frames.length).toBe(5);
+    const mdct = new Mdct(HOP);
+    const X = new Float64Array(HOP);
+    for (let j = 0; j < frames.length; j++) {
+      mdct.forward(padded.subarray(j * HOP, j * HOP + 2 * HOP), X);
+      expect(maxAbsDiff(frames[j], X)).toBe(0);
+    }
+  });
+
   it('every length 0..700 (random signals)', () => {
     let worst = 0;
     for (let len = 0; len <= 700; len++) {
