@@ -249,7 +249,7 @@ describe('MDCT → IMDCT → overlap-add reconstruction (zero delay)', () => {
 
   it('frame j is the MDCT of padded samples [jN, jN + 2N) (one hop of zeros in front)', () => {
     const x = randomSignal(1000, 31);
-    const padded = new Float64Array(HOP + 4 * HOP);
+    const padded = new Float64Array(6 * HOP); // 5 frames reach padded sample 6N
     padded.set(x, HOP);
     const frames = analyzeSignal(x);
     expect(frames.length).toBe(5);
