@@ -26,7 +26,9 @@ export function chartData(report: EvalReport, metric: MetricName): ChartDatum[] 
 /** Vega-Lite spec for one metric's chart. */
 export function metricChartSpec(report: EvalReport, metric: MetricName): vl.TopLevelSpec {
   const label = METRIC_LABELS[metric];
-  const systems = report.systems.map((s) => s.name);
+  // Systems with no scored row (e.g. an external codec that always failed) stay out of the legend.
+  const scored = new Set(report.summaries.map((s) => s.model));
+  const systems = report.systems.map((s) => s.name).filter((n) => scored.has(n));
   const kbps = report.bitrates.map((b) => b / 1000);
   const color = { field: 'system', type: 'nominal' as const, title: 'system', scale: { domain: systems } };
   const x = {
