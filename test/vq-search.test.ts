@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { codewordNorms, nearestCodewords, nearestCodewordsNaive } from '../src/vq/search.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codewordNorms, nearestCodewords, nearestCodewordsNaive, setWasmSearch } from '../src/vq/search.js';
+import { wasmSearchAvailable } from '../src/vq/search-wasm.js';
 import { Rng } from '../src/vq/random.js';
 
 function randomCase(rng: Rng, n: number, k: number, dim: number, offset = 0, spread = 1) {
@@ -10,7 +11,15 @@ function randomCase(rng: Rng, n: number, k: number, dim: number, offset = 0, spr
   return { data, cb };
 }
 
-describe('nearestCodewords', () => {
+it('the WebAssembly SIMD path is available on this runtime', () => {
+  expect(wasmSearchAvailable(16)).toBe(true);
+  expect(wasmSearchAvailable(3)).toBe(true);
+});
+
+describe.each(['js', 'wasm'])('nearestCodewords (%s kernel)', (mode) => {
+  beforeAll(() => setWasmSearch(mode === 'wasm', 0));
+  afterAll(() => setWasmSearch(true));
+
   it('agrees exactly with the naive reference for many shapes', () => {
     const rng = new Rng(1);
     for (const dim of [1, 2, 3, 5, 16, 17, 20]) {

@@ -14,7 +14,12 @@
  * rescanned with the naive distance. Exact ties (duplicated codewords, symmetric points) always
  * take this path, so ties resolve exactly like the naive reference. In practice the rescan fires
  * only on exact or near-exact ties.
+ *
+ * Fastest path: a WebAssembly SIMD scan in float32 (search-wasm.ts) with the same best /
+ * runner-up certificate, using a float32 error bound; uncertain rows are recomputed by the
+ * float64 kernel above. So every path returns the naive reference's indices.
  */
+import { wasmScan } from './search-wasm.js';
 
 /** ‖c_k‖² for each of the k codewords (float64 sums, stored as float32 per the shared contract). */
 export function codewordNorms(codebook: Float32Array, k: number, dim: number): Float32Array {
@@ -111,9 +116,20 @@ export function nearestCodewords(
   return idx;
 }
 
+/** Use the WebAssembly SIMD scan when available (tests and benches may switch it off). */
+let wasmEnabled = true;
+/** Below this many row×codeword pairs per call the JS kernel is used (setup cost). */
+let wasmMinWork = 256;
+export function setWasmSearch(enabled: boolean, minWork = 256): void {
+  wasmEnabled = enabled;
+  wasmMinWork = minWork;
+}
+
 /**
  * Kernel over rows [r0, r1) with precomputed float64 norms; writes idx[r]. Exported for the
- * worker pool, which shares `norms` across calls.
+ * worker pool, which shares `norms` across calls. Uses the WebAssembly SIMD scan
+ * (search-wasm.ts) with a float32 certificate, else the float64 JS kernel; both give exactly the
+ * naive reference's indices.
  */
 export function nearestRange(
   data: Float32Array,
@@ -128,6 +144,45 @@ export function nearestRange(
 ): void {
   let maxNorm = 0;
   for (let j = 0; j < k; j++) if (norms[j] > maxNorm) maxNorm = norms[j];
+  // Float32 scores overflow near 3e38: keep huge inputs on the float64 path.
+  if (wasmEnabled && (r1 - r0) * k >= wasmMinWork && maxNorm < 1e30) {
+    // |f32 score − exact| ≤ (D/2 + 4)·2⁻²⁴·(2‖c‖² + ‖x‖²) for this summation order; the margin
+    // below is 2δ with δ taken 4× larger than that bound.
+    const kappa32 = (2 * dim + 4) * 5.960464477539063e-8;
+    const done = wasmScan(data, r0, r1, codebook, norms, k, dim, (row, f, i, base) => {
+      let bl = 0;
+      let b1 = f[base];
+      for (let l = 1; l < 4; l++) if (f[base + l] < b1) { b1 = f[base + l]; bl = l; }
+      let second = Infinity;
+      for (let l = 0; l < 4; l++) {
+        if (l !== bl && f[base + l] < second) second = f[base + l];
+        if (f[base + 4 + l] < second) second = f[base + 4 + l];
+      }
+      const xo = row * dim;
+      let xx = 0;
+      for (let t = 0; t < dim; t++) xx += data[xo + t] * data[xo + t];
+      const margin = 2 * kappa32 * (2 * maxNorm + xx);
+      if (b1 > -Infinity && second - b1 > margin) idx[idxOffset + row] = i[base + 8 + bl];
+      else nearestRangeJs(data, row, row + 1, codebook, norms, k, dim, idx, idxOffset, maxNorm);
+    });
+    if (done) return;
+  }
+  nearestRangeJs(data, r0, r1, codebook, norms, k, dim, idx, idxOffset, maxNorm);
+}
+
+/** The float64 JS kernel (certified by a float64 margin, naive rescan on near-ties). */
+export function nearestRangeJs(
+  data: Float32Array,
+  r0: number,
+  r1: number,
+  codebook: Float32Array,
+  norms: Float64Array,
+  k: number,
+  dim: number,
+  idx: Int32Array,
+  idxOffset: number,
+  maxNorm: number,
+): void {
   const kappa = (8 * dim + 32) * 2.220446049250313e-16;
   if (dim === 16) {
     nearest16(data, r0, r1, codebook, norms, k, idx, idxOffset, maxNorm, kappa);
