@@ -1,0 +1,375 @@
+/**
+ * The `nsvq-codec train` run (issue 6): data → Trainer → checkpoints, JSONL log, progress →
+ * model directory (model.nsvqm + model card JSON/Markdown) that `encode`/`decode --model` accept.
+ *
+ * Output folder layout:
+ *   model.nsvqm        the trained model (serializeModel), card embedded
+ *   model-card.json    data, settings, steps, wall time, validation per mode
+ *   model-card.md      the same for people
+ *   train-log.jsonl    one JSON object per logged step / validation / event
+ *   checkpoint.nsvqc   full trainer state + data position (for --resume)
+ *
+ * Stopping: --max-steps, --max-hours, the epoch count, or SIGINT/SIGTERM — every stop writes a
+ * checkpoint and the model, so a killed run resumes exactly where it stopped.
+ */
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import { UserError } from '../errors.js';
+import { defaultModelDir, loadModel, MODEL_FILE_NAME, serializeModel, modelIdOf } from '../model/codec-model.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import { SearchPool } from '../vq/search-pool.js';
+import { CHECKPOINT_FILE_NAME, readCheckpoint, writeCheckpoint, type RunProgress } from './checkpoint.js';
+import { BatchOrder, loadTrainingData, subsampleFrames } from './dataset.js';
+import { initTfBackend, type BackendChoice } from './tf-backend.js';
+import { Trainer, type Estimator, type StepStats, type TrainerConfig, type ValidationResult } from './trainer.js';
+
+export type TrainBackend = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
+
+/** 'tensorflow' means the native bindings: tfjs-node-gpu, else tfjs-node (tf-backend.ts loads them). */
+async function selectBackend(choice: TrainBackend): Promise<{ backend: string; package: string; skipped: string[] }> {
+  if (choice !== 'tensorflow') return initTfBackend(choice as BackendChoice);
+  try {
+    return await initTfBackend('node-gpu');
+  } catch {
+    try {
+      return await initTfBackend('node');
+    } catch {
+      throw new UserError('--backend tensorflow needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu installed (neither loads here); use --backend wasm');
+    }
+  }
+}
+
+export interface TrainOptions {
+  data: string[];
+  out: string;
+  estimator: Estimator;
+  /** Stage count to train (default: the initial model's, else 4). */
+  stages?: number;
+  bitsPerStage: number;
+  epochs: number;
+  batch: number;
+  lr: number;
+  seed: number;
+  resume: boolean;
+  maxHours?: number;
+  maxSteps?: number;
+  /** 'auto' (tfjs-node(-gpu) if installed, else wasm), 'wasm', 'cpu' or 'tensorflow' (native only). */
+  backend: TrainBackend;
+  /** Feature cache folder; null disables it; undefined = the default `.cache/`. */
+  cache?: string | null;
+  /** 'data' (codebooks from data, default A/B), 'model' (the shipped model) or a model path. */
+  init: string;
+  snrDb: number;
+  validationFraction: number;
+  /** Frames of the validation split scored at each validation (evenly spaced). */
+  validationFrames: number;
+  /** Validate every N steps (and at the end). */
+  validateEvery: number;
+  /** Checkpoint every N steps (and at every stop). */
+  checkpointEvery: number;
+  /** Search threads (the calling thread counts). */
+  threads: number;
+  /** Progress bar on stderr (default: when stderr is a TTY). */
+  progress?: boolean;
+  /** Status lines (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface TrainSummary {
+  outDir: string;
+  modelFile: string;
+  modelId: string;
+  steps: number;
+  stoppedBy: 'epochs' | 'max-steps' | 'max-hours' | 'signal';
+  wallSeconds: number;
+  backend: string;
+  validation: ValidationResult | null;
+  trainFrames: number;
+}
+
+export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'data' | 'out'> = {
+  estimator: 'nsvq',
+  bitsPerStage: 12,
+  epochs: 5,
+  batch: 1024,
+  lr: 1e-3,
+  seed: 1,
+  resume: false,
+  backend: 'auto',
+  init: 'auto',
+  snrDb: 6,
+  validationFraction: 0.05,
+  validationFrames: 4000,
+  validateEvery: 100,
+  checkpointEvery: 50,
+  threads: 2,
+};
+
+const DEFAULT_STAGES_PER_MODE: Record<string, number> = { '8000': 2, '9600': 2, '13200': 3, '16400': 3, '24400': 4, '32000': 4 };
+
+function capStages(table: Record<string, number>, stages: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(table)) out[k] = Math.min(v, stages);
+  return out;
+}
+
+export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
+  const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  validateOptions(o);
+  const outDir = path.resolve(o.out);
+  mkdirSync(outDir, { recursive: true });
+  const ckptFile = path.join(outDir, CHECKPOINT_FILE_NAME);
+  const logFile = path.join(outDir, 'train-log.jsonl');
+  const jsonl = (obj: Record<string, unknown>): void => appendFileSync(logFile, JSON.stringify({ time: new Date().toISOString(), ...obj }) + '\n');
+  if (!o.resume && existsSync(ckptFile)) {
+    throw new UserError(`${outDir} already holds a training checkpoint; pass --resume to continue it or choose another --out`);
+  }
+
+  const backend = await selectBackend(o.backend);
+  log(`TF.js backend: ${backend.backend} (${backend.package})${backend.skipped.length ? `; skipped ${backend.skipped.join('; ')}` : ''}`);
+
+  // Data.
+  const t0 = Date.now();
+  const showFiles = o.progress ?? process.stderr.isTTY === true;
+  const fileBar = showFiles ? new cliProgress.SingleBar({ format: 'features |{bar}| {value}/{total} files', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
+  let barStarted = false;
+  const data = await loadTrainingData(o.data, {
+    validationFraction: o.validationFraction,
+    cacheDir: o.cache,
+    bins: 320,
+    onFile: (done, total) => {
+      if (fileBar) {
+        if (!barStarted) { fileBar.start(total, 0); barStarted = true; }
+        fileBar.update(done);
+      }
+    },
+  });
+  fileBar?.stop();
+  for (const f of data.failed) log(`skipped unreadable file ${f.file}: ${f.error}`);
+  log(`data: ${data.split.train.length} train files (${data.train.frames} active frames), ${data.split.validation.length} validation files (${data.validation.frames} frames), ${data.cacheHits} cache hits, ${data.failed.length} skipped, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const valSet = subsampleFrames(data.validation.frames > 0 ? data.validation : data.train, o.validationFrames);
+
+  const order = new BatchOrder(data.train, o.batch, o.seed);
+  const perEpoch = order.batchesPerEpoch;
+  const epochSteps = o.epochs * perEpoch;
+  const plannedSteps = Math.max(1, o.maxSteps !== undefined ? Math.min(o.maxSteps, epochSteps) : epochSteps);
+
+  // Trainer: resume, or initialise.
+  let trainer: Trainer;
+  let progress: RunProgress;
+  let initDescription: string;
+  if (o.resume) {
+    const ck = readCheckpoint(ckptFile);
+    if (ck.progress.dataFingerprint !== data.fingerprint) {
+      throw new UserError('the data differ from the checkpointed run (file list or contents changed); cannot resume exactly');
+    }
+    const saved = ck.progress.settings as { batch?: number; seed?: number; estimator?: string };
+    if (saved.batch !== o.batch || saved.seed !== o.seed || saved.estimator !== o.estimator) {
+      throw new UserError(`--resume needs the same --batch, --seed and --estimator as the checkpoint (batch ${saved.batch}, seed ${saved.seed}, estimator ${saved.estimator})`);
+    }
+    trainer = Trainer.fromState(ck.state);
+    progress = ck.progress;
+    initDescription = String((ck.progress.settings as { init?: string }).init ?? 'checkpoint');
+    log(`resuming at step ${trainer.step} (epoch ${progress.epoch + 1}, batch ${progress.batchInEpoch})`);
+  } else {
+    const over: Partial<TrainerConfig> = {
+      estimator: o.estimator,
+      lr: o.lr,
+      seed: o.seed,
+      snrDb: o.snrDb,
+      plannedSteps,
+    };
+    const initPath = o.init === 'auto'
+      ? (existsSync(path.join(defaultModelDir(), MODEL_FILE_NAME)) ? defaultModelDir() : null)
+      : o.init === 'data' ? null : o.init === 'model' ? defaultModelDir() : o.init;
+    if (initPath) {
+      const m = loadModel(initPath);
+      if (m.stageBits !== o.bitsPerStage) throw new UserError(`--bits-per-stage ${o.bitsPerStage} differs from the initial model's ${m.stageBits}; use --init data`);
+      const stages = o.stages ?? m.codebooks.length;
+      if (stages > m.codebooks.length) throw new UserError(`--stages ${stages} exceeds the initial model's ${m.codebooks.length} stages; use --init data`);
+      trainer = Trainer.fromModel({ ...m, codebooks: m.codebooks.slice(0, stages), stagesPerMode: capStages(m.stagesPerMode, stages) }, over);
+      initDescription = `model ${m.id} (${initPath})`;
+    } else {
+      const stages = o.stages ?? 4;
+      trainer = Trainer.fromData(data.train.x, data.train.frames, {
+        ...over,
+        stages,
+        stageBits: o.bitsPerStage,
+        stagesPerMode: capStages(DEFAULT_STAGES_PER_MODE, stages),
+      });
+      initDescription = 'data (random frames per stage residual; default A/B)';
+    }
+    progress = {
+      epoch: 0,
+      batchInEpoch: 0,
+      wallSeconds: 0,
+      dataFingerprint: data.fingerprint,
+      settings: { batch: o.batch, seed: o.seed, estimator: o.estimator, epochs: o.epochs, init: initDescription, lr: o.lr, snrDb: o.snrDb },
+    };
+    jsonl({ event: 'start', options: { ...o, log: undefined }, backend: backend.backend, trainFrames: data.train.frames, validationFrames: valSet.frames, plannedSteps, batchesPerEpoch: perEpoch });
+  }
+  const pool = o.threads > 1 ? new SearchPool(o.threads) : null;
+  trainer.setSearchPool(pool);
+
+  // Stop handling.
+  let signalled = false;
+  const onSignal = (): void => {
+    if (!signalled) log('\nstopping: finishing the current step, then writing a checkpoint and the model…');
+    signalled = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const sessionStart = Date.now();
+  const wall = (): number => progress.wallSeconds + (Date.now() - sessionStart) / 1000;
+  const maxSeconds = o.maxHours !== undefined ? o.maxHours * 3600 : Infinity;
+  const lastStep = o.maxSteps !== undefined ? Math.min(o.maxSteps, epochSteps) : epochSteps;
+  let stoppedBy: TrainSummary['stoppedBy'] = 'epochs';
+  let lastVal: ValidationResult | null = null;
+  let lastValStep = -1;
+
+  const bar = (o.progress ?? process.stderr.isTTY === true)
+    ? new cliProgress.SingleBar({
+      format: 'train |{bar}| {value}/{total} steps | ETA {eta_formatted} | {bits} bit/frame | ppl {ppl} | repl {repl}',
+      stream: process.stderr,
+      etaBuffer: 50,
+    }, cliProgress.Presets.shades_classic)
+    : null;
+  bar?.start(lastStep, trainer.step, { bits: '-', ppl: '-', repl: '-' });
+
+  const validateNow = async (): Promise<ValidationResult> => {
+    const v = await trainer.validate(valSet.x, valSet.frames);
+    lastValStep = trainer.step;
+    jsonl({ event: 'validation', step: trainer.step, epoch: progress.epoch, wallSeconds: wall(), frames: v.frames, modes: v.modes, perplexity: v.perplexity });
+    return v;
+  };
+  const checkpoint = async (): Promise<void> => {
+    progress.wallSeconds = wall();
+    await writeCheckpoint(ckptFile, trainer.snapshot(), { ...progress, wallSeconds: wall() });
+  };
+
+  if (trainer.step === 0) lastVal = await validateNow();
+  let smoothBits = NaN;
+  let replacedSinceLog = 0;
+  try {
+    while (trainer.step < lastStep) {
+      if (signalled) { stoppedBy = 'signal'; break; }
+      if (wall() >= maxSeconds) { stoppedBy = 'max-hours'; break; }
+      const x = order.get(progress.epoch, progress.batchInEpoch);
+      const stats: StepStats = await trainer.trainStep(x, order.batchFrames);
+      progress.batchInEpoch++;
+      if (progress.batchInEpoch >= perEpoch) {
+        progress.epoch++;
+        progress.batchInEpoch = 0;
+      }
+      const rep = stats.replaced.reduce((a, b) => a + b, 0);
+      replacedSinceLog += rep;
+      smoothBits = Number.isNaN(smoothBits) ? stats.bits : 0.95 * smoothBits + 0.05 * stats.bits;
+      jsonl({ event: 'step', step: stats.step, epoch: progress.epoch, bits: stats.bits, aux: stats.aux, envMse: stats.envMse, perplexity: stats.perplexity.map((p) => Math.round(p)), replaced: stats.replaced });
+      bar?.update(trainer.step, {
+        bits: smoothBits.toFixed(1),
+        ppl: stats.perplexity.map((p) => Math.round(p)).join('/'),
+        repl: replacedSinceLog,
+      });
+      if (!bar && (trainer.step % 20 === 0 || trainer.step === 1)) {
+        log(`step ${trainer.step}/${lastStep} epoch ${progress.epoch + 1} bits/frame ${smoothBits.toFixed(1)} perplexity ${stats.perplexity.map((p) => Math.round(p)).join('/')} replaced ${replacedSinceLog}`);
+      }
+      if (trainer.step % o.validateEvery === 0) lastVal = await validateNow();
+      if (trainer.step % o.checkpointEvery === 0) await checkpoint();
+    }
+    if (trainer.step >= lastStep) stoppedBy = o.maxSteps !== undefined && o.maxSteps < epochSteps ? 'max-steps' : 'epochs';
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await checkpoint();
+    if (pool) await pool.close();
+  }
+  if (lastValStep !== trainer.step) lastVal = await validateNow();
+
+  // Model + card.
+  const card = {
+    name: `nsvq-codec ${o.estimator.toUpperCase()} envelope model`,
+    trainer: 'nsvq-codec train (issue 6)',
+    estimator: o.estimator,
+    data: {
+      roots: o.data.map((d) => path.resolve(d)),
+      trainFiles: data.split.train.length,
+      validationFiles: data.split.validation.length,
+      trainActiveFrames: data.train.frames,
+      validationFramesScored: valSet.frames,
+      skippedFiles: data.failed.length,
+      split: `speaker-disjoint (LibriSpeech speaker, else per file), validation fraction ${o.validationFraction}`,
+    },
+    settings: {
+      init: initDescription,
+      stages: trainer.config.stages,
+      bitsPerStage: trainer.config.stageBits,
+      stagesPerMode: trainer.config.stagesPerMode,
+      batch: o.batch,
+      lr: trainer.config.lr,
+      seed: trainer.config.seed,
+      epochs: o.epochs,
+      snrDb: trainer.config.snrDb,
+      plannedSteps: trainer.config.plannedSteps,
+      replaceThreshold: trainer.config.replaceThreshold,
+      entropyModel: 'laplace-log-scale-per-bin: b_k = exp(θ_k)·√(s_k/2)/Δ_k',
+      backend: backend.backend,
+    },
+    steps: trainer.step,
+    epochsDone: progress.epoch + progress.batchInEpoch / perEpoch,
+    stoppedBy,
+    wallSeconds: Math.round(wall()),
+    validation: lastVal,
+  };
+  const bytes = serializeModel(trainer.toModel(card));
+  const modelFile = path.join(outDir, MODEL_FILE_NAME);
+  await writeFileAtomic(modelFile, bytes);
+  const modelId = modelIdOf(bytes);
+  await writeFileAtomic(path.join(outDir, 'model-card.json'), JSON.stringify({ modelId, ...card }, null, 2) + '\n');
+  await writeFileAtomic(path.join(outDir, 'model-card.md'), modelCardMarkdown(modelId, card));
+  jsonl({ event: 'end', step: trainer.step, stoppedBy, wallSeconds: wall(), modelId });
+  log(`wrote ${modelFile} (model ${modelId}) after ${trainer.step} steps, ${wall().toFixed(0)} s; stopped by ${stoppedBy}`);
+  return { outDir, modelFile, modelId, steps: trainer.step, stoppedBy, wallSeconds: wall(), backend: backend.backend, validation: lastVal, trainFrames: data.train.frames };
+}
+
+function validateOptions(o: TrainOptions): void {
+  const posInt = (v: number | undefined, name: string): void => {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new UserError(`${name} must be a positive integer (got ${v})`);
+  };
+  if (!o.data || o.data.length === 0) throw new UserError('give at least one --data folder');
+  for (const d of o.data) if (!existsSync(d)) throw new UserError(`data folder not found: ${d}`);
+  posInt(o.stages, '--stages');
+  posInt(o.epochs, '--epochs');
+  posInt(o.batch, '--batch');
+  posInt(o.maxSteps, '--max-steps');
+  posInt(o.threads, '--threads');
+  if (!Number.isInteger(o.bitsPerStage) || o.bitsPerStage < 1 || o.bitsPerStage > 16) throw new UserError(`--bits-per-stage must be 1…16 (got ${o.bitsPerStage})`);
+  if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new UserError(`--lr must be a positive number (got ${o.lr})`);
+  if (!Number.isInteger(o.seed) || o.seed < 0) throw new UserError(`--seed must be a non-negative integer (got ${o.seed})`);
+  if (o.maxHours !== undefined && !(o.maxHours > 0)) throw new UserError(`--max-hours must be positive (got ${o.maxHours})`);
+  if (!['nsvq', 'ste', 'ema'].includes(o.estimator)) throw new UserError(`--estimator must be nsvq, ste or ema (got ${o.estimator})`);
+  if (!Number.isFinite(o.snrDb)) throw new UserError('--snr-db must be a number');
+}
+
+export function modelCardMarkdown(modelId: string, card: {
+  name: string; estimator: string; steps: number; epochsDone: number; stoppedBy: string; wallSeconds: number;
+  data: Record<string, unknown>; settings: Record<string, unknown>; validation: ValidationResult | null;
+}): string {
+  const lines: string[] = [];
+  lines.push(`# ${card.name}`, '', `Model id \`${modelId}\`, trained by \`nsvq-codec train\` with the **${card.estimator.toUpperCase()}** estimator.`, '');
+  lines.push('## Data', '');
+  for (const [k, v] of Object.entries(card.data)) lines.push(`- ${k}: ${Array.isArray(v) ? v.join(', ') : String(v)}`);
+  lines.push('', '## Settings', '');
+  for (const [k, v] of Object.entries(card.settings)) lines.push(`- ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  lines.push('', '## Run', '', `- steps: ${card.steps} (${card.epochsDone.toFixed(2)} epochs), stopped by ${card.stoppedBy}`, `- wall time: ${card.wallSeconds} s`, '');
+  if (card.validation) {
+    lines.push(`## Validation (${card.validation.frames} held-out frames)`, '');
+    lines.push('Spectrum bits per frame: expected bits of the simulated scalar quantiser at the training SNR with the hard-quantised envelope. LSD: envelope log-spectral distortion between s(ê) and s(e).', '');
+    lines.push('| kbit/s | stages | spectrum bits/frame | LSD dB |', '|---|---|---|---|');
+    for (const m of card.validation.modes) lines.push(`| ${m.bitrate / 1000} | ${m.stages} | ${m.bitsPerFrame.toFixed(2)} | ${m.lsdDb.toFixed(3)} |`);
+    lines.push('', `Per-stage codebook perplexity on the validation frames: ${card.validation.perplexity.map((p) => p.toFixed(0)).join(' / ')}`, '');
+  }
+  return lines.join('\n');
+}
