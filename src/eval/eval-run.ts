@@ -1,0 +1,160 @@
+/**
+ * `nsvq-codec eval` as a library call: resolve the systems (codec models and external codecs),
+ * scan the data folder, evaluate every file × system × bitrate in parallel, and write the report
+ * folder (report.json, report.md, results.csv, psnr/stoi/estoi.svg). See docs/eval.md.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../errors.js';
+import { BITRATES, parseBitrate, type Bitrate } from '../codec/modes.js';
+import { loadModel } from '../model/codec-model.js';
+import { parseExternalSpec } from './external-codec.js';
+import { scanAudioFiles } from './eval-scan.js';
+import { EVAL_SAMPLE_RATE, type EvalJobConfig, type SystemConfig } from './eval-file.js';
+import { evaluateFiles } from './eval-pool.js';
+import { createEvalProgress } from './eval-progress.js';
+import { buildReport, type EvalError, type EvalReport, type EvalRow, type EvalSystem } from './report.js';
+import { writeReportFolder } from './report-write.js';
+
+export interface EvalOptions {
+  dataDir: string;
+  outDir: string;
+  /** --model values: 'DIR' or 'NAME=DIR'. Empty/absent: the shipped model, named 'default'. */
+  models?: string[];
+  /** --external values: "NAME=CMD {bitrate} {in} {out}". */
+  externals?: string[];
+  /** --bitrates: 'all' or a comma list ('8000,13.2k'). Default all six. */
+  bitrates?: string;
+  jobs?: number;
+  limit?: number;
+  externalTimeoutMs?: number;
+  /** Progress display: undefined = auto (bar on a TTY, plain lines otherwise). */
+  progress?: { tty?: boolean; intervalMs?: number; quiet?: boolean };
+}
+
+export interface EvalOutcome {
+  report: EvalReport;
+  written: string[];
+}
+
+/** Parse --bitrates ('all' or comma separated, any form parseBitrate accepts); sorted, unique. */
+export function parseBitrateList(text: string | undefined): Bitrate[] {
+  if (text === undefined || text.trim().toLowerCase() === 'all' || text.trim() === '') return [...BITRATES];
+  const set = new Set<Bitrate>();
+  for (const part of text.split(',')) {
+    const t = part.trim();
+    if (t) set.add(parseBitrate(t));
+  }
+  if (set.size === 0) throw new UserError(`--bitrates: no bitrate given in '${text}'`);
+  return [...set].sort((a, b) => a - b);
+}
+
+const LABEL_RE = /^([A-Za-z0-9][A-Za-z0-9_.+-]*)=(.+)$/;
+
+/** Parse one --model value: 'NAME=DIR' (unless the whole text is an existing path) or 'DIR' (named after the folder). DIR may also be a model file. */
+export function parseModelArg(text: string): { name: string; dir: string } {
+  const m = LABEL_RE.exec(text);
+  if (m && !existsSync(text)) return { name: m[1], dir: m[2] };
+  const name = path.basename(path.resolve(text));
+  return { name, dir: text };
+}
+
+/** Resolve models (loading each once here, to fail early and to learn its id) and external codecs. */
+export function resolveSystems(models: string[] | undefined, externals: string[] | undefined): { systems: EvalSystem[]; configs: SystemConfig[] } {
+  const systems: EvalSystem[] = [];
+  const configs: SystemConfig[] = [];
+  const seen = new Set<string>();
+  const claim = (name: string): void => {
+    if (seen.has(name)) throw new UserError(`two systems are named '${name}'; label them with NAME=DIR`);
+    seen.add(name);
+  };
+  const modelArgs = models ?? [];
+  if (modelArgs.length === 0) {
+    const m = loadModel();
+    claim('default');
+    systems.push({ name: 'default', kind: 'model', id: m.id });
+    configs.push({ kind: 'model', name: 'default', id: m.id });
+  }
+  for (const arg of modelArgs) {
+    const { name, dir } = parseModelArg(arg);
+    const abs = path.resolve(dir);
+    if (!existsSync(abs)) throw new UserError(`--model ${arg}: not found: ${dir}`);
+    const m = loadModel(abs);
+    claim(name);
+    systems.push({ name, kind: 'model', id: m.id, source: abs });
+    configs.push({ kind: 'model', name, id: m.id, dir: abs });
+  }
+  for (const text of externals ?? []) {
+    const spec = parseExternalSpec(text);
+    claim(spec.name);
+    systems.push({ name: spec.name, kind: 'external', id: '', source: spec.command });
+    configs.push({ kind: 'external', name: spec.name, command: spec.command });
+  }
+  return { systems, configs };
+}
+
+/** This package's version, found by walking up from this module to nsvq-codec's package.json. */
+export function packageVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const p = path.join(dir, 'package.json');
+    if (existsSync(p)) {
+      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'nsvq-codec' && pkg.version) return pkg.version;
+    }
+    dir = path.dirname(dir);
+  }
+  return 'unknown';
+}
+
+export function defaultJobs(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+export async function runEval(opts: EvalOptions): Promise<EvalOutcome> {
+  const bitrates = parseBitrateList(opts.bitrates);
+  const jobs = opts.jobs ?? defaultJobs();
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs must be a positive integer, got ${opts.jobs}`);
+  if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 1)) throw new UserError(`--limit must be a positive integer, got ${opts.limit}`);
+  const { systems, configs } = resolveSystems(opts.models, opts.externals);
+
+  let files = await scanAudioFiles(opts.dataDir);
+  if (files.length === 0) throw new UserError(`no audio files (${['wav', 'flac', 'ogg', 'mp3'].join(', ')}) under ${opts.dataDir}`);
+  if (opts.limit !== undefined) files = files.slice(0, opts.limit);
+
+  const cfg: EvalJobConfig = { systems: configs, bitrates, externalTimeoutMs: opts.externalTimeoutMs };
+  const progress = createEvalProgress(files.length * configs.length * bitrates.length, files.length, opts.progress);
+  const rows: EvalRow[] = [];
+  const errors: EvalError[] = [];
+  try {
+    await evaluateFiles(files, cfg, Math.min(jobs, files.length), {
+      onStep: () => progress.step(),
+      onFileDone: (_f, r) => {
+        rows.push(...r.rows);
+        errors.push(...r.errors);
+        for (const e of r.errors) {
+          const where = [e.model, e.bitrate !== undefined ? `${e.bitrate} bit/s` : undefined].filter(Boolean).join(' @ ');
+          progress.log(`nsvq-codec eval: ${e.file}${where ? ` (${where})` : ''}: ${e.message}`);
+        }
+        progress.fileDone();
+      },
+    });
+  } finally {
+    progress.stop();
+  }
+
+  const report = buildReport({
+    version: packageVersion(),
+    dataDir: path.resolve(opts.dataDir),
+    sampleRate: EVAL_SAMPLE_RATE,
+    files: files.map((f) => f.rel),
+    systems,
+    bitrates,
+    rows,
+    errors,
+  });
+  const written = await writeReportFolder(opts.outDir, report);
+  return { report, written };
+}
