@@ -64,7 +64,7 @@ function* wavBlocks(path: string, fd: number, layout: WavLayout): Generator<Floa
       got += r;
     }
     const block = frames === step ? channels : channels.map((c) => c.subarray(0, frames));
-    decodeWavFrames(bytes, format, frames, block, 0, path);
+    decodeWavFrames(bytes, format, frames, block, 0, path, start);
     yield block;
   }
 }

@@ -186,10 +186,12 @@ export function readWavLayout(src: ByteSource, name: string): WavLayout {
  * Decode `frames` whole frames of interleaved audio from `bytes` (which starts on a frame
  * boundary) into `out[c]` starting at `outOffset`. Samples are scaled to [-1, 1): integer PCM
  * divides by 2^(container bits − 1) (8-bit is unsigned, offset 128). Non-finite float samples
- * are rejected.
+ * are rejected; `firstFrame` (the file position of bytes[0], in frames) makes the error name
+ * the right sample.
  */
 export function decodeWavFrames(
   bytes: Uint8Array, format: WavFormat, frames: number, out: Float32Array[], outOffset: number, name: string,
+  firstFrame = outOffset,
 ): void {
   const { channels, bytesPerSample, blockAlign, encoding } = format;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -200,7 +202,7 @@ export function decodeWavFrames(
       for (let i = 0; i < frames; i++, p += blockAlign) {
         const v = bytesPerSample === 4 ? view.getFloat32(p, true) : view.getFloat64(p, true);
         if (!Number.isFinite(v)) {
-          throw new UserError(`invalid audio in ${name}: sample ${outOffset + i} of channel ${c + 1} is ${v} (NaN/Inf)`);
+          throw new UserError(`invalid audio in ${name}: sample ${firstFrame + i} of channel ${c + 1} is ${v} (NaN/Inf)`);
         }
         dst[outOffset + i] = v;
       }
