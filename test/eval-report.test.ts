@@ -118,6 +118,9 @@ describe('report aggregation and formats', () => {
     expect(md).toContain(`${s.mean.toFixed(4)} [${s.q025.toFixed(4)}, ${s.q975.toFixed(4)}]`);
     // External codec has no 13.2k result: a dash, not a number.
     expect(md).toMatch(/\| cp, "quoted" \| 1\.0000 \[1\.0000, 1\.0000\] \| – \|/);
+    expect(md).toContain('## Mean STOI beside the NSVQ paper');
+    expect(md).toMatch(/\| NSVQ paper [^|]*\| 0\.907 \| 0\.952 \|/);
+    expect(md).toContain(`| default (this run) | ${s.mean.toFixed(3)} |`);
     expect(md).toContain('## Errors');
     expect(md).toContain('not audio \\| really');
   });

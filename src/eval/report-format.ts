@@ -2,7 +2,7 @@
  * Text renderings of an evaluation report: JSON (everything, full precision), CSV (one line
  * per scored row) and Markdown (one table per metric, systems × bitrates, "mean [2.5 %, 97.5 %]").
  */
-import { EvalReport, EvalRow, METRICS, METRIC_DECIMALS, METRIC_LABELS, findSummary } from './report.js';
+import { EvalReport, EvalRow, METRICS, METRIC_DECIMALS, METRIC_LABELS, PAPER_NSVQ_STOI, findSummary } from './report.js';
 
 export const CSV_COLUMNS = ['file', 'model', 'model_id', 'bitrate', 'lag', 'psnr', 'stoi', 'estoi', 'seconds', 'elapsed'] as const;
 
@@ -63,6 +63,7 @@ export function reportToMarkdown(report: EvalReport): string {
     }
     out.push('');
   }
+  out.push(...paperComparison(report));
   if (report.errors.length > 0) {
     out.push('## Errors', '');
     for (const e of report.errors) {
@@ -72,4 +73,26 @@ export function reportToMarkdown(report: EvalReport): string {
     out.push('');
   }
   return out.join('\n');
+}
+
+/**
+ * Mean STOI of each system beside the NSVQ paper's published means at the same rates
+ * (a different test set: a reference point only). Empty when no evaluated rate has a paper value.
+ */
+export function paperComparison(report: EvalReport): string[] {
+  const rates = report.bitrates.filter((b) => PAPER_NSVQ_STOI[b] !== undefined);
+  if (rates.length === 0) return [];
+  const out = ['## Mean STOI beside the NSVQ paper', ''];
+  out.push(`| | ${rates.map((b) => `${kbpsLabel(b)} kbit/s`).join(' | ')} |`);
+  out.push(`|---|${rates.map(() => '---').join('|')}|`);
+  out.push(`| NSVQ paper (LibriSpeech test; Vali & Bäckström 2022) | ${rates.map((b) => PAPER_NSVQ_STOI[b].toFixed(3)).join(' | ')} |`);
+  for (const s of report.systems) {
+    const cells = rates.map((b) => {
+      const sm = findSummary(report, s.name, b, 'stoi');
+      return sm ? sm.mean.toFixed(3) : '–';
+    });
+    out.push(`| ${mdEscape(s.name)} (this run) | ${cells.join(' | ')} |`);
+  }
+  out.push('');
+  return out;
 }

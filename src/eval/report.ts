@@ -22,6 +22,15 @@ export const METRIC_LABELS: Record<MetricName, string> = {
 /** Decimal places used in the Markdown tables (JSON and CSV keep full precision). */
 export const METRIC_DECIMALS: Record<MetricName, number> = { psnr: 2, stoi: 4, estoi: 4 };
 
+/**
+ * Published NSVQ means from the paper (Vali & Bäckström, IEEE Access 2022, Figure 1; DESIGN §4
+ * "Targets to beat"), LibriSpeech test set, by bitrate in bit/s. Their test set and signal chain
+ * are not ours, so these are a reference point, not a like-for-like comparison.
+ */
+export const PAPER_NSVQ_STOI: Readonly<Record<number, number>> = {
+  8000: 0.907, 9600: 0.925, 13200: 0.952, 16400: 0.967, 24400: 0.985, 32000: 0.992,
+};
+
 /** One system under test: an NSVQ codec model, or an external codec command. */
 export interface EvalSystem {
   /** Label in tables, CSV and chart legends; unique within a report. */
