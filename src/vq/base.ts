@@ -56,7 +56,9 @@ export abstract class CodebookQuantizer implements VectorQuantizer {
 
   setCodebook(values: Float32Array): void {
     if (values.length !== this.codebookSize * this.dim) throw new RangeError('setCodebook: wrong length');
-    this.codebook.assign(tf.tensor2d(values, [this.codebookSize, this.dim]));
+    const t = tf.tensor2d(values, [this.codebookSize, this.dim]);
+    this.codebook.assign(t);
+    t.dispose(); // assign shares the data; the wrapper must still be released
   }
 
   /** Exact nearest codewords of the rows of x (optionally weighted), outside autodiff. */

@@ -175,7 +175,11 @@ export class MultiStageNSVQ {
       if (!rep) return null;
       const cb = (this.codebooks[s].dataSync() as Float32Array).slice();
       const replaced = rep.maybeReplace(step, cb, this.dim, this.usage[s]);
-      if (replaced && replaced.length > 0) this.codebooks[s].assign(tf.tensor2d(cb, [this.codebookSize, this.dim]));
+      if (replaced && replaced.length > 0) {
+        const t = tf.tensor2d(cb, [this.codebookSize, this.dim]);
+        this.codebooks[s].assign(t);
+        t.dispose();
+      }
       return replaced;
     });
   }

@@ -15,11 +15,15 @@
  * take this path, so ties resolve exactly like the naive reference. In practice the rescan fires
  * only on exact or near-exact ties.
  *
- * Fastest path: a WebAssembly SIMD scan in float32 (search-wasm.ts) with the same best /
+ * For dim = 2 with many codewords, `nearestCodewords` uses an exact cell-list search
+ * (search-2d.ts) with the same definition.
+ *
+ * Fastest scan: a WebAssembly SIMD scan in float32 (search-wasm.ts) with the same best /
  * runner-up certificate, using a float32 error bound; uncertain rows are recomputed by the
  * float64 kernel above. So every path returns the naive reference's indices.
  */
 import { wasmScan } from './search-wasm.js';
+import { Grid2D } from './search-2d.js';
 
 /** ‖c_k‖² for each of the k codewords (float64 sums, stored as float32 per the shared contract). */
 export function codewordNorms(codebook: Float32Array, k: number, dim: number): Float32Array {
@@ -111,9 +115,25 @@ export function nearestCodewords(
   if (k < 1) throw new RangeError('codebook is empty');
   const idx = out ?? new Int32Array(n);
   if (idx.length < n) throw new RangeError(`out: length ${idx.length} < ${n}`);
+  if (dim === 2 && k >= 64 && n * k >= 65536 && gridEnabled) {
+    // 2-D (the toy study): exact cell-list search, O(1) codewords per query (search-2d.ts).
+    let grid: Grid2D | null = null;
+    try {
+      grid = new Grid2D(codebook, k);
+    } catch {
+      grid = null; // non-finite codewords: use the scan
+    }
+    if (grid) return grid.nearestMany(data, n, idx);
+  }
   const norms = codewordNorms64(codebook, k, dim);
   nearestRange(data, 0, n, codebook, norms, k, dim, idx);
   return idx;
+}
+
+let gridEnabled = true;
+/** Switch the 2-D cell-list path of `nearestCodewords` on or off (tests and benches). */
+export function setGridSearch(enabled: boolean): void {
+  gridEnabled = enabled;
 }
 
 /** Use the WebAssembly SIMD scan when available (tests and benches may switch it off). */
