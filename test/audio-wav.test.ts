@@ -146,6 +146,11 @@ describe('bad input gives one clear UserError', () => {
     b.set([0x41, 0x56, 0x49, 0x20], 8); // 'AVI '
     return failsWith(b, /^not a supported audio file/);
   });
+  it('big-endian RIFX is named', () => {
+    const b = buildWav({ formatTag: 1, channels: 1, sampleRate: 16000, bitsPerSample: 16, data: ok16 });
+    b.set([0x52, 0x49, 0x46, 0x58], 0); // 'RIFX'
+    return failsWith(b, /unsupported WAV variant .*RIFX/);
+  });
   it('truncated data chunk', () => {
     const b = buildWav({ formatTag: 1, channels: 1, sampleRate: 16000, bitsPerSample: 16, data: ok16, dataSizeField: 1000 });
     return failsWith(b, /truncated WAV: .*expected 1000 bytes of audio, found 8$/);
@@ -201,6 +206,12 @@ describe('WAV writer', () => {
     w.write(new Float32Array(1000).fill(0.1));
     w.abort();
     expect(readdirSync(sub)).toEqual([]);
+  });
+
+  it('an unwritable output path is a one-line UserError, for both writers', async () => {
+    const p = path.join(dir, 'no-such-dir', 'x.wav');
+    await expect(writeWav16(p, new Float32Array(4), 16000)).rejects.toThrow(/^cannot write .*x\.wav: no such directory$/);
+    expect(() => new WavWriter16(p, 16000)).toThrow(UserError);
   });
 
   it('abort keeps an existing file untouched', async () => {

@@ -11,7 +11,7 @@ export type AudioContainer = 'wav' | 'flac' | 'ogg-flac' | 'ogg-vorbis' | 'ogg-o
 
 export interface ProbedAudio {
   container: AudioContainer;
-  /** Rate the decoder produces natively (Opus always decodes at 48 kHz, RFC 7845 §5.1). */
+  /** Rate the decoder produces natively (Opus always decodes at 48 kHz, RFC 7845 §5.1); 0 for WAV (the parser reads it). */
   sampleRate: number;
   channels?: number;
   /** Total samples per channel when the header states it (FLAC STREAMINFO), else undefined. */
@@ -102,7 +102,8 @@ function mp3Info(b: Uint8Array, start: number): MpegHeader | undefined {
  */
 export function probeAudio(head: Uint8Array): ProbedAudio | undefined {
   const magic = ascii(head, 0, 4);
-  if ((magic === 'RIFF') && ascii(head, 8, 4) === 'WAVE') {
+  // RIFX/RF64 go to the WAV parser too, which names them in its error.
+  if ((magic === 'RIFF' || magic === 'RIFX' || magic === 'RF64') && ascii(head, 8, 4) === 'WAVE') {
     return { container: 'wav', sampleRate: 0 };
   }
   if (magic === 'OggS') {

@@ -48,6 +48,16 @@ export function encodePcm16(samples: Float32Array): Uint8Array {
   return out;
 }
 
+/** File-system failures on the output path are the user's to fix: one line, exit 1. */
+function outputError(path: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const why: Record<string, string> = {
+    ENOENT: 'no such directory', ENOTDIR: 'a parent is not a directory', EACCES: 'permission denied',
+    EPERM: 'permission denied', EISDIR: 'is a directory', ENOSPC: 'no space left on device', EROFS: 'read-only file system',
+  };
+  return code && why[code] ? new UserError(`cannot write ${path}: ${why[code]}`) : err;
+}
+
 function checkRate(sampleRate: number): void {
   if (!Number.isInteger(sampleRate) || sampleRate < 1 || sampleRate > 0x7fffffff / 2) {
     throw new UserError(`cannot write WAV at sample rate ${sampleRate}`);
@@ -62,7 +72,11 @@ export async function writeWav16(path: string, samples: Float32Array, sampleRate
   const file = new Uint8Array(HEADER_BYTES + dataBytes);
   file.set(wav16Header(sampleRate, dataBytes), 0);
   file.set(encodePcm16(samples), HEADER_BYTES);
-  await writeFileAtomic(path, file);
+  try {
+    await writeFileAtomic(path, file);
+  } catch (err) {
+    throw outputError(path, err);
+  }
 }
 
 /**
@@ -72,12 +86,18 @@ export async function writeWav16(path: string, samples: Float32Array, sampleRate
  */
 export class WavWriter16 {
   private readonly file: AtomicFileWriter;
+  private readonly path: string;
   private dataBytes = 0;
   private closed = false;
 
   constructor(path: string, private readonly sampleRate: number) {
     checkRate(sampleRate);
-    this.file = new AtomicFileWriter(path);
+    try {
+      this.file = new AtomicFileWriter(path);
+    } catch (err) {
+      throw outputError(path, err);
+    }
+    this.path = path;
     this.file.write(wav16Header(sampleRate, 0));
   }
 
@@ -92,7 +112,12 @@ export class WavWriter16 {
       this.abort();
       throw new UserError('output too long for a WAV file (over 4 GiB)');
     }
-    this.file.write(encodePcm16(samples));
+    try {
+      this.file.write(encodePcm16(samples));
+    } catch (err) {
+      this.abort();
+      throw outputError(this.path, err);
+    }
     this.dataBytes += samples.length * 2;
   }
 
@@ -104,7 +129,7 @@ export class WavWriter16 {
       this.file.commit();
     } catch (err) {
       this.file.abort();
-      throw err;
+      throw outputError(this.path, err);
     }
   }
 
