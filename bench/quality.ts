@@ -4,7 +4,7 @@
  * (scorePair: align, then pSNR / STOI / ESTOI, DESIGN §4). Prints mean and 2.5/97.5 %
  * quantiles per rate beside the issue's targets; writes bench/results/quality.json and .md.
  *
- *   npm run bench:quality [-- --limit N --bitrates 8000,13.2k --workers 2 --model DIR
+ *   npm run bench:quality [-- --limit N --every K --bitrates 8000,13.2k --workers 2 --model DIR
  *                             --stages 8000=3,9600=3 --tag NAME --data DIR]
  *
  * --stages overrides the model's stage table in memory (for choosing stage counts per mode);
@@ -81,16 +81,18 @@ async function main(): Promise<void> {
   const program = new Command()
     .option('--data <dir>', 'test folder', path.resolve(root, '..', 'shared', 'speech', 'LibriSpeech', 'test-other'))
     .option('--limit <n>', 'use only the first N files', (v) => Number(v))
+    .option('--every <k>', 'use every k-th file (a subset spread over all speakers)', (v) => Number(v))
     .option('--bitrates <list>', 'comma-separated bitrates (default all six)')
     .option('--model <dir>', 'model folder (default: shipped codec/)')
     .option('--stages <list>', 'override stage counts, e.g. 8000=3,9600=3')
     .option('--workers <n>', 'worker threads', (v) => Number(v), availableParallelism())
     .option('--tag <name>', 'write quality-<tag>.json/.md')
     .parse(process.argv);
-  const o = program.opts<{ data: string; limit?: number; bitrates?: string; model?: string; stages?: string; workers: number; tag?: string }>();
+  const o = program.opts<{ data: string; every?: number; limit?: number; bitrates?: string; model?: string; stages?: string; workers: number; tag?: string }>();
   const bitrates: Bitrate[] = o.bitrates ? o.bitrates.split(',').map(parseBitrate) : [...BITRATES];
   const stages = parseStages(o.stages);
   let files = scanAudioFiles([o.data]);
+  if (o.every && o.every > 1) files = files.filter((_, i) => i % o.every! === 0);
   if (o.limit) files = files.slice(0, o.limit);
   const model = modelWithStages(o.model, stages);
   const workers = Math.max(1, Math.min(o.workers, files.length));
@@ -144,7 +146,7 @@ async function main(): Promise<void> {
   const outDir = path.join(root, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
   const result = {
-    bench: 'quality', date: new Date().toISOString(), data: path.relative(root, o.data), files: files.length, modelId: model.id,
+    bench: 'quality', date: new Date().toISOString(), data: path.relative(root, o.data), files: files.length, every: o.every ?? 1, limit: o.limit ?? null, modelId: model.id,
     stagesPerMode: model.stagesPerMode, stagesOverride: stages, workers, wallSeconds: wall, summaries, errors,
     perFile: scores.sort((a, b) => (a.file === b.file ? a.bitrate - b.bitrate : a.file < b.file ? -1 : 1)).map((s) => ({ ...s, file: path.relative(root, s.file) })),
   };
