@@ -109,6 +109,22 @@ describe('compressed formats through node-web-audio-api', () => {
     expect((err as Error).message).toMatch(/^not a supported audio file: .*tone-1k-24k\.opus \(Ogg Opus/);
     expect((err as Error).message).not.toContain('\n');
   });
+  it('MP3 decodes at its native rate: 20 silent MPEG-1 Layer III frames at 32 kHz → 23040 samples', async () => {
+    // 128 kbit/s, 32 kHz, mono, no CRC: 144·128000/32000 = 576-byte frames; all-zero side
+    // information codes an empty spectrum, i.e. silence.
+    const frame = new Uint8Array(576);
+    frame.set([0xff, 0xfb, 0x98, 0xc0]);
+    const b = new Uint8Array(20 * 576);
+    for (let i = 0; i < 20; i++) b.set(frame, i * 576);
+    const p = path.join(dir, 'silence.mp3');
+    writeFileSync(p, b);
+    const d = await decodeAudioFile(p);
+    expect(d.sampleRate).toBe(32000);
+    expect(d.channels.length).toBe(1);
+    expect(d.channels[0].length).toBe(20 * 1152);
+    expect(d.channels[0].every((v) => v === 0)).toBe(true);
+  });
+
   it('a FLAC header followed by garbage is a UserError', async () => {
     const b = new Uint8Array(4000);
     b.set(flacHead(16000, 1, 1000));
