@@ -26,7 +26,8 @@ import {
   COMB_OFFSETS,
   ESC_LENGTH_BITS,
   ESC_MAX_BITS,
-  MAGNITUDE_BITS,
+  MAX_BIN_BITS,
+  MAGNITUDE_COST,
   COST_MAGNITUDES,
   NUM_SCALES,
   ROUNDING_OFFSET,
@@ -39,7 +40,7 @@ import {
   maxMagnitude,
 } from '../model/entropy-model.js';
 import { perceptualWeights } from '../model/perceptual.js';
-import { codewordNorms64, nearestRange } from '../vq/search.js';
+import { NearestSearcher } from '../model/msvq-search.js';
 import { RangeDecoder, RangeEncoder } from './range-coder.js';
 
 export const GAIN_BITS = 7;
@@ -65,6 +66,16 @@ const RECON_HIGH = 0.45;
 const TABLE_TOTAL = 1 << TABLE_TOTAL_BITS;
 const ESC = TABLE_SYMBOLS;
 
+const searcherCache = new WeakMap<Float32Array, NearestSearcher>();
+function searcherFor(codebook: Float32Array, k: number, dim: number): NearestSearcher {
+  let s = searcherCache.get(codebook);
+  if (!s) {
+    s = new NearestSearcher(codebook, k, dim);
+    searcherCache.set(codebook, s);
+  }
+  return s;
+}
+
 /** Fixed per-mode configuration and scratch memory shared by FrameEncoder and FrameDecoder. */
 class FrameShape {
   readonly model: CodecModel;
@@ -75,7 +86,7 @@ class FrameShape {
   readonly bins: number;
   readonly bands: number;
   readonly codebookSize: number;
-  readonly norms: Float64Array[];
+  private searchCache: NearestSearcher[] | null = null;
   // Derived per frame from the quantized indices.
   readonly eHat: Float64Array;
   readonly s: Float64Array;
@@ -101,11 +112,16 @@ class FrameShape {
       throw new RangeError(`${stages} stages of ${model.stageBits} bits do not fit a ${this.budgetBits}-bit frame`);
     }
     if (model.bins < COMB_BINS) throw new RangeError(`model has ${model.bins} bins; the codec needs at least ${COMB_BINS}`);
-    this.norms = model.codebooks.slice(0, stages).map((cb) => codewordNorms64(cb, this.codebookSize, model.bands));
     this.eHat = new Float64Array(model.bands);
     this.s = new Float64Array(model.bins);
     this.w = new Float64Array(model.bins);
     this.baseScale = new Int32Array(model.bins);
+  }
+
+  /** One exact nearest-codeword searcher per stage, for the encoder (built on first use). */
+  get searchers(): NearestSearcher[] {
+    this.searchCache ??= this.model.codebooks.slice(0, this.stages).map((cb) => searcherFor(cb, this.codebookSize, this.bands));
+    return this.searchCache;
   }
 
   /** ê, s, w, gRef and base scale indices from stage indices (identical on both sides). */
@@ -199,15 +215,16 @@ export class FrameEncoder {
   private readonly shape: FrameShape;
   readonly frameBytes: number;
   private readonly indices: Int32Array;
-  private readonly resid: Float32Array;
-  private readonly oneIdx = new Int32Array(1);
+  private readonly resid: Float64Array;
   private readonly x0: Float64Array;
   private readonly m: Float64Array;
   private readonly scale: Int32Array;
   private xSign: ArrayLike<number> = [];
   private readonly invGain: Float64Array;
-  /** Fields of the last encoded frame (for tests and statistics). */
+  private readonly coder: RangeEncoder;
+  /** Fields of the last encoded frame, kept only when recordFields is set (tests, statistics). */
   last: FrameFields | null = null;
+  recordFields = false;
   /** Set false to disable the harmonic comb (for measurements). */
   useComb = true;
 
@@ -215,10 +232,12 @@ export class FrameEncoder {
     this.shape = new FrameShape(model, bitrate);
     this.frameBytes = this.shape.frameBytes;
     this.indices = new Int32Array(this.shape.stages);
-    this.resid = new Float32Array(model.bands);
+    this.resid = new Float64Array(model.bands);
     this.x0 = new Float64Array(model.bins);
     this.m = new Float64Array(model.bins);
     this.scale = new Int32Array(model.bins);
+    // Worst case: every bin at MAX_BIN_BITS plus the fixed fields, far above any budget.
+    this.coder = new RangeEncoder(Math.ceil((model.bins * MAX_BIN_BITS) / 8) + 64);
     this.invGain = new Float64Array(GAIN_LEVELS);
     for (let i = 0; i < GAIN_LEVELS; i++) this.invGain[i] = GAIN_STEP ** -(i - GAIN_OFFSET);
   }
@@ -234,10 +253,10 @@ export class FrameEncoder {
     // Envelope and sequential MSVQ search (DESIGN §2: stage t quantizes what stages < t leave).
     const e = envelopeOf(sh.model, X);
     for (let d = 0; d < bands; d++) this.resid[d] = e[d];
+    const searchers = sh.searchers;
     for (let t = 0; t < sh.stages; t++) {
       const cb = sh.model.codebooks[t];
-      nearestRange(this.resid, 0, 1, cb, sh.norms[t], sh.codebookSize, bands, this.oneIdx);
-      const c = this.oneIdx[0];
+      const c = searchers[t].nearest(this.resid);
       this.indices[t] = c;
       for (let d = 0; d < bands; d++) this.resid[d] -= cb[c * bands + d];
     }
@@ -279,14 +298,17 @@ export class FrameEncoder {
   }
 
   private estimateBits(gain: number, combLag: number): number {
-    const sh = this.shape;
+    const base = this.shape.baseScale;
     const g = this.invGain[gain];
     const { x0 } = this;
+    const comb = combLag >= 0 ? COMB_OFFSETS[combLag] : null;
     let bits = 0;
     for (let k = 0; k < x0.length; k++) {
       const mk = Math.floor(x0[k] * g + ROUNDING_OFFSET);
-      const j = sh.scaleIndex(k, gain, combLag);
-      bits += mk < COST_MAGNITUDES ? MAGNITUDE_BITS[j][mk] : magnitudeBits(j, Math.min(mk, maxMagnitude(j)));
+      let j = base[k] - gain;
+      if (comb !== null && k < COMB_BINS) j += comb[k];
+      j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
+      bits += mk < COST_MAGNITUDES ? MAGNITUDE_COST[j * COST_MAGNITUDES + mk] : magnitudeBits(j, Math.min(mk, maxMagnitude(j)));
     }
     return bits;
   }
@@ -313,16 +335,23 @@ export class FrameEncoder {
     const cost = (k: number, j: number): number => {
       const jj = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
       const mk = m[k];
-      return mk < COST_MAGNITUDES ? MAGNITUDE_BITS[jj][mk] : magnitudeBits(jj, Math.min(mk, maxMagnitude(jj)));
+      return mk < COST_MAGNITUDES ? MAGNITUDE_COST[jj * COST_MAGNITUDES + mk] : magnitudeBits(jj, Math.min(mk, maxMagnitude(jj)));
     };
     let off = 0;
     for (let k = 0; k < COMB_BINS; k++) off += cost(k, base[k]);
+    // The comb can save at most what the band below 5 kHz costs.
+    if (off <= COMB_MIN_SAVING_BITS) return { lag: 0, saving: 0 };
     let best = Infinity;
     let lag = 0;
     for (let L = 0; L < COMB_LAGS; L++) {
       const comb = COMB_OFFSETS[L];
       let c = 0;
-      for (let k = 0; k < COMB_BINS && c < best; k++) c += cost(k, base[k] + comb[k]);
+      for (let k = 0; k < COMB_BINS && c < best; k++) {
+        let j = base[k] + comb[k];
+        j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
+        const mk = m[k];
+        c += mk < COST_MAGNITUDES ? MAGNITUDE_COST[j * COST_MAGNITUDES + mk] : magnitudeBits(j, Math.min(mk, maxMagnitude(j)));
+      }
       if (c < best) {
         best = c;
         lag = L;
@@ -340,7 +369,8 @@ export class FrameEncoder {
     const budget = sh.budgetBits;
     this.quantize(gain);
     const { m, x0 } = this;
-    const enc = new RangeEncoder(4096 + 8 * sh.bins);
+    const enc = this.coder;
+    enc.reset();
     for (let t = 0; t < sh.stages; t++) enc.encodeBits(this.indices[t], sh.model.stageBits);
     enc.encodeBits(gain, GAIN_BITS);
     enc.encodeBit(combLag >= 0 ? 1 : 0, 1, 2);
@@ -369,9 +399,11 @@ export class FrameEncoder {
     if (body.length > sh.frameBytes) throw new Error(`FrameEncoder: ${body.length} bytes > ${sh.frameBytes} (bug)`);
     const out = new Uint8Array(sh.frameBytes);
     out.set(body);
-    const q = new Int32Array(sh.bins);
-    for (let k = 0; k < codedBins; k++) q[k] = this.signOf(k) ? -m[k] : m[k];
-    this.last = { indices: this.indices.slice(), gainIndex: gain, combLag, codedBins, q, refinements };
+    if (this.recordFields) {
+      const q = new Int32Array(sh.bins);
+      for (let k = 0; k < codedBins; k++) q[k] = this.signOf(k) ? -m[k] : m[k];
+      this.last = { indices: this.indices.slice(), gainIndex: gain, combLag, codedBins, q, refinements };
+    }
     return out;
   }
 
@@ -411,6 +443,8 @@ export class FrameDecoder {
   last: FrameFields | null = null;
   /** Keep `last` up to date (costs an allocation per frame). */
   recordFields = false;
+  /** Budget bits the last decoded frame left unused (what the refinement loop could not spend). */
+  lastUnusedBits = 0;
 
   constructor(model: CodecModel, bitrate: Bitrate) {
     this.shape = new FrameShape(model, bitrate);
@@ -452,6 +486,7 @@ export class FrameDecoder {
       recon[k] = dec.decodeBits(1) ? RECON_HIGH : RECON_LOW;
       refinements++;
     }
+    this.lastUnusedBits = budget - dec.tellBits();
     const g = sh.globalGain(gain);
     for (let k = 0; k < bins; k++) {
       const delta = g / sh.w[k];

@@ -40,6 +40,16 @@ export class RangeEncoder {
     this.buf = new Uint8Array(capacity);
   }
 
+  /** Start a new stream in the same buffer (the previous result must have been copied out). */
+  reset(): void {
+    this.low = 0;
+    this.range = TWO32;
+    this.cache = -1;
+    this.pending = 0;
+    this.shifts = 0;
+    this.pos = 0;
+  }
+
   /** Code the interval [cum, cum + freq) of `total`; requires freq ≥ 1, cum + freq ≤ total ≤ MAX_TOTAL. */
   encode(cum: number, freq: number, total: number): void {
     const r = Math.floor(this.range / total);

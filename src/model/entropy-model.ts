@@ -102,11 +102,14 @@ export const SCALE_TABLES: readonly ScaleTable[] = Array.from({ length: NUM_SCAL
 
 /** Cost table for magnitudes 0..COST_MAGNITUDES−1 per scale index (ideal bits incl. sign). */
 export const COST_MAGNITUDES = 64;
-export const MAGNITUDE_BITS: readonly Float64Array[] = SCALE_TABLES.map((t) => {
-  const c = new Float64Array(COST_MAGNITUDES);
-  for (let m = 0; m < COST_MAGNITUDES; m++) c[m] = magnitudeBitsSlow(t, m);
+/** Flat cost table: MAGNITUDE_COST[j·COST_MAGNITUDES + m], ideal bits incl. sign. */
+export const MAGNITUDE_COST: Float64Array = (() => {
+  const c = new Float64Array(NUM_SCALES * COST_MAGNITUDES);
+  SCALE_TABLES.forEach((t, j) => {
+    for (let m = 0; m < COST_MAGNITUDES; m++) c[j * COST_MAGNITUDES + m] = magnitudeBitsSlow(t, m);
+  });
   return c;
-});
+})();
 
 function escLength(v: number): number {
   // v ≥ 1: number of bits below the leading one.
@@ -123,7 +126,7 @@ function magnitudeBitsSlow(t: ScaleTable, m: number): number {
 
 /** Ideal bits to code magnitude m (with its sign) at scale index j. */
 export function magnitudeBits(j: number, m: number): number {
-  if (m < COST_MAGNITUDES) return MAGNITUDE_BITS[j][m];
+  if (m < COST_MAGNITUDES) return MAGNITUDE_COST[j * COST_MAGNITUDES + m];
   return magnitudeBitsSlow(SCALE_TABLES[j], m);
 }
 

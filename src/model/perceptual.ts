@@ -6,7 +6,7 @@
  *
  * Encoder and decoder both call this on s = B·exp(ê), so nothing extra is sent.
  */
-import { lpcFromPowerSpectrum, lpcResponseAtBins } from '../dsp/lpc.js';
+import { lpcFromPowerSpectrum } from '../dsp/lpc.js';
 
 export const WEIGHT_TILT = 0.95;
 export const WEIGHT_GAMMA = 0.85;
@@ -15,6 +15,25 @@ export const WEIGHT_LAG_WINDOW_HZ = 60;
 export const WEIGHT_WHITE_NOISE = 1e-4;
 
 const tiltCache = new Map<number, Float64Array>();
+const twiddleCache = new Map<number, { cos: Float64Array; sin: Float64Array }>();
+
+/** cos(iω_k), sin(iω_k) for i = 1..order, row i−1, at ω_k = π(k + ½)/n (cached per n). */
+function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
+  let t = twiddleCache.get(n);
+  if (!t) {
+    const p = WEIGHT_LPC_ORDER;
+    t = { cos: new Float64Array(p * n), sin: new Float64Array(p * n) };
+    for (let i = 1; i <= p; i++) {
+      for (let k = 0; k < n; k++) {
+        const w = (Math.PI * (k + 0.5) * i) / n;
+        t.cos[(i - 1) * n + k] = Math.cos(w);
+        t.sin[(i - 1) * n + k] = Math.sin(w);
+      }
+    }
+    twiddleCache.set(n, t);
+  }
+  return t;
+}
 
 /** |1 − μ e^{−jω_k}|² at the MDCT bin centres ω_k = π(k + ½)/n. */
 function tiltResponse(n: number): Float64Array {
@@ -39,11 +58,30 @@ export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Flo
     whiteNoiseCorrection: WEIGHT_WHITE_NOISE,
     sampleRate: 16000,
   });
-  const w = lpcResponseAtBins(a, WEIGHT_GAMMA, n);
-  let logSum = 0;
-  for (let k = 0; k < n; k++) logSum += Math.log(w[k]);
-  const norm = Math.exp(-logSum / n);
+  // |A(e^{jω}/γ)| = |Σ_i a_i γ^i e^{−jiω}| (same as lpcResponseAtBins, with cached twiddles).
+  const { cos, sin } = twiddles(n);
+  const re = new Float64Array(n).fill(1);
+  const im = new Float64Array(n);
+  let g = 1;
+  for (let i = 1; i < a.length; i++) {
+    g *= WEIGHT_GAMMA;
+    const c = a[i] * g;
+    if (c === 0) continue;
+    const o = (i - 1) * n;
+    for (let k = 0; k < n; k++) {
+      re[k] += c * cos[o + k];
+      im[k] -= c * sin[o + k];
+    }
+  }
   const res = out ?? new Float64Array(n);
-  for (let k = 0; k < n; k++) res[k] = w[k] * norm;
+  let logSum = 0;
+  for (let k = 0; k < n; k++) {
+    const p2 = re[k] * re[k] + im[k] * im[k];
+    res[k] = p2;
+    logSum += Math.log(p2);
+  }
+  // Geometric mean 1: w_k = sqrt(p2_k / exp(mean log p2)).
+  const norm = Math.exp(-logSum / n);
+  for (let k = 0; k < n; k++) res[k] = Math.sqrt(res[k] * norm);
   return res;
 }
