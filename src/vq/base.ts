@@ -50,8 +50,9 @@ export abstract class CodebookQuantizer implements VectorQuantizer {
 
   abstract forward(x: tf.Tensor2D, opts?: ForwardOptions): ForwardResult;
 
+  /** A copy of the codebook (the cpu backend's dataSync returns the live buffer). */
   codebookArray(): Float32Array {
-    return this.codebook.dataSync() as Float32Array;
+    return (this.codebook.dataSync() as Float32Array).slice();
   }
 
   setCodebook(values: Float32Array): void {
@@ -89,7 +90,7 @@ export abstract class CodebookQuantizer implements VectorQuantizer {
    */
   afterStep(step: number): Int32Array | null {
     if (!this.replacer) return null;
-    const cb = this.codebookArray().slice();
+    const cb = this.codebookArray();
     const replaced = this.replacer.maybeReplace(step, cb, this.dim, this.usage);
     if (replaced && replaced.length > 0) this.setCodebook(cb);
     return replaced;

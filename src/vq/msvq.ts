@@ -92,8 +92,9 @@ export class MultiStageNSVQ {
     }
   }
 
+  /** Copies of the stage codebooks. */
   codebookArrays(): Float32Array[] {
-    return this.codebooks.map((c) => c.dataSync() as Float32Array);
+    return this.codebooks.map((c) => (c.dataSync() as Float32Array).slice());
   }
 
   trainableVariables(): tf.Variable[] {
