@@ -7,6 +7,8 @@ import { decodeAudioFile } from '../src/audio/decode.js';
 import { writeWav16, WavWriter16 } from '../src/audio/wav-write.js';
 import { UserError } from '../src/errors.js';
 import { buildWav, interleave } from './fixtures/audio/make-wav.js';
+import { createRequire } from 'node:module';
+import { HAVE_SHARED, SPEECH_DIR, noteSkip } from './helpers/shared.js';
 
 let dir: string;
 beforeAll(() => { dir = mkdtempSync(path.join(tmpdir(), 'nsvq-audio-wav-')); });
@@ -222,5 +224,32 @@ describe('WAV writer', () => {
     w.write(new Float32Array(100));
     w.abort();
     expect(Buffer.compare(readFileSync(p), before)).toBe(0);
+  });
+});
+
+describe.skipIf(!HAVE_SHARED)('WAV reader agrees with wav-decoder on real speech', () => {
+  noteSkip('audio-wav cross-check');
+  it('VCTK 48 kHz WAV: same rate, length and samples (wav-decoder scales positives by 1/32767)', async () => {
+    const wavDecoder = createRequire(import.meta.url)('wav-decoder') as {
+      decode(b: ArrayBuffer): Promise<{ sampleRate: number; channelData: Float32Array[] }>;
+    };
+    const bytes = new Uint8Array(readFileSync(path.join(SPEECH_DIR, 'other', 'p225_001.wav')));
+    const ours = parseWav(bytes);
+    const ref = await wavDecoder.decode(bytes.slice().buffer);
+    expect(ours.sampleRate).toBe(ref.sampleRate);
+    expect(ours.sampleRate).toBe(48000);
+    expect(ours.channels.length).toBe(ref.channelData.length);
+    const a = ours.channels[0];
+    const b = ref.channelData[0];
+    expect(a.length).toBe(b.length);
+    let maxErr = 0;
+    let energy = 0;
+    for (let i = 0; i < a.length; i++) {
+      const theirs = a[i] > 0 ? (a[i] * 32768) / 32767 : a[i]; // undo wav-decoder's asymmetric scale
+      maxErr = Math.max(maxErr, Math.abs(theirs - b[i]));
+      energy += a[i] * a[i];
+    }
+    expect(maxErr).toBeLessThan(1e-7);
+    expect(energy).toBeGreaterThan(0);
   });
 });
