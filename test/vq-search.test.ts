@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codewordNorms, nearestCodewords, nearestCodewordsNaive, setWasmSearch } from '../src/vq/search.js';
-import { wasmSearchAvailable } from '../src/vq/search-wasm.js';
+import { setWasmRowsPerPass, wasmSearchAvailable } from '../src/vq/search-wasm.js';
 import { Rng } from '../src/vq/random.js';
 
 function randomCase(rng: Rng, n: number, k: number, dim: number, offset = 0, spread = 1) {
@@ -16,9 +16,15 @@ it('the WebAssembly SIMD path is available on this runtime', () => {
   expect(wasmSearchAvailable(3)).toBe(true);
 });
 
-describe.each(['js', 'wasm'])('nearestCodewords (%s kernel)', (mode) => {
-  beforeAll(() => setWasmSearch(mode === 'wasm', 0));
-  afterAll(() => setWasmSearch(true));
+describe.each(['js', 'wasm-1', 'wasm-2', 'wasm-3'])('nearestCodewords (%s kernel)', (mode) => {
+  beforeAll(() => {
+    setWasmSearch(mode !== 'js', 0);
+    if (mode !== 'js') setWasmRowsPerPass(Number(mode.slice(5)));
+  });
+  afterAll(() => {
+    setWasmSearch(true);
+    setWasmRowsPerPass(2);
+  });
 
   it('agrees exactly with the naive reference for many shapes', () => {
     const rng = new Rng(1);

@@ -66,8 +66,13 @@ function str(s: string): number[] {
   return [...uleb(s.length), ...Array.from(Buffer.from(s, 'utf8'))];
 }
 
-/** Build the module bytes for dimension `dim`. Export: search(data, n, cb, norms, blocks, out). */
-export function buildSearchModule(dim: number): Uint8Array {
+/**
+ * Build the module bytes for dimension `dim`, scanning `rows` input rows per pass (each codeword
+ * block is loaded once and used for all of them). Export: search(data, groups, cb, norms,
+ * blocks, out) over `groups` × `rows` consecutive rows; out gets 48 bytes per row
+ * (4 best scores, 4 runner-up scores, 4 best indices).
+ */
+export function buildSearchModule(dim: number, rows = 2): Uint8Array {
   const c: number[] = [];
   const simd = (op: number, ...imm: number[]) => c.push(0xfd, ...uleb(op), ...imm);
   const get = (l: number) => c.push(OP.localGet, ...uleb(l));
@@ -83,67 +88,77 @@ export function buildSearchModule(dim: number): Uint8Array {
     for (let i = 0; i < 4; i++) buf.writeFloatLE(v, 4 * i);
     simd(SIMD.const, ...Array.from(buf));
   };
-  // params 0 data, 1 n, 2 cb, 3 norms, 4 blocks, 5 out
-  // i32 locals: 6 r, 7 b, 8 cbp, 9 np, 10 xp, 11 op; v128 locals: 12 s, 13 b1, 14 b2, 15 bi, 16 ci, 17 acc2, 18.. xs
-  const L = { r: 6, b: 7, cbp: 8, np: 9, xp: 10, op: 11, s: 12, b1: 13, b2: 14, bi: 15, ci: 16, acc2: 17, xs: 18 };
-  get(0); set(L.xp);
-  get(5); set(L.op);
-  i32(0); set(L.r);
+  // params 0 data, 1 groups, 2 cb, 3 norms, 4 blocks, 5 out
+  const G = 6, B = 7, CBP = 8, NP = 9, XP = 10, OPL = 11; // i32 locals
+  const CI = 12, CV = 13, NORM = 14; // v128 locals
+  const S = (q: number) => 15 + 5 * q, ACC2 = (q: number) => 16 + 5 * q;
+  const B1 = (q: number) => 17 + 5 * q, B2 = (q: number) => 18 + 5 * q, BI = (q: number) => 19 + 5 * q;
+  const XS = (q: number, i: number) => 15 + 5 * rows + q * dim + i;
+  const nV128 = 3 + 5 * rows + rows * dim;
+
+  get(0); set(XP);
+  get(5); set(OPL);
+  i32(0); set(G);
   c.push(OP.block, 0x40, OP.loop, 0x40);
-  get(L.r); get(1); c.push(OP.i32GeU, OP.brIf, 1);
-  for (let i = 0; i < dim; i++) {
-    get(L.xp);
-    c.push(OP.f32Load, 2, ...uleb(4 * i));
-    c.push(OP.f32Const, 0x00, 0x00, 0x00, 0xc0); // −2.0f: exact scaling
-    c.push(OP.f32Mul);
-    simd(SIMD.f32x4Splat);
-    set(L.xs + i);
-  }
-  v128f32(Infinity); set(L.b1);
-  v128f32(Infinity); set(L.b2);
-  v128i32(0, 0, 0, 0); set(L.bi);
-  v128i32(0, 1, 2, 3); set(L.ci);
-  get(2); set(L.cbp);
-  get(3); set(L.np);
-  i32(0); set(L.b);
-  c.push(OP.block, 0x40, OP.loop, 0x40);
-  get(L.b); get(4); c.push(OP.i32GeU, OP.brIf, 1);
-  // Two partial sums (even / odd components) shorten the dependency chain.
-  get(L.np); simd(SIMD.load, 4, 0);
-  for (let i = 0; i < dim; i += 2) {
-    get(L.cbp); simd(SIMD.load, 4, ...uleb(16 * i));
-    get(L.xs + i); simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add);
-  }
-  set(L.s);
-  if (dim > 1) {
-    get(L.cbp); simd(SIMD.load, 4, ...uleb(16));
-    get(L.xs + 1); simd(SIMD.f32x4Mul);
-    for (let i = 3; i < dim; i += 2) {
-      get(L.cbp); simd(SIMD.load, 4, ...uleb(16 * i));
-      get(L.xs + i); simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add);
+  get(G); get(1); c.push(OP.i32GeU, OP.brIf, 1);
+  for (let q = 0; q < rows; q++) {
+    for (let i = 0; i < dim; i++) {
+      get(XP);
+      c.push(OP.f32Load, 2, ...uleb(4 * (q * dim + i)));
+      c.push(OP.f32Const, 0x00, 0x00, 0x00, 0xc0); // −2.0f: exact scaling
+      c.push(OP.f32Mul);
+      simd(SIMD.f32x4Splat);
+      set(XS(q, i));
     }
-    set(L.acc2);
-    get(L.s); get(L.acc2); simd(SIMD.f32x4Add); set(L.s);
+    v128f32(Infinity); set(B1(q));
+    v128f32(Infinity); set(B2(q));
+    v128i32(0, 0, 0, 0); set(BI(q));
   }
-  // b2 = min(b2, max(s, b1)); bi = s < b1 ? ci : bi; b1 = min(b1, s)
-  get(L.b2); get(L.s); get(L.b1); simd(SIMD.f32x4Max); simd(SIMD.f32x4Min); set(L.b2);
-  get(L.ci); get(L.bi); get(L.s); get(L.b1); simd(SIMD.f32x4Lt); simd(SIMD.bitselect); set(L.bi);
-  get(L.b1); get(L.s); simd(SIMD.f32x4Min); set(L.b1);
-  get(L.ci); v128i32(4, 4, 4, 4); simd(SIMD.i32x4Add); set(L.ci);
-  get(L.cbp); i32(16 * dim); c.push(OP.i32Add); set(L.cbp);
-  get(L.np); i32(16); c.push(OP.i32Add); set(L.np);
-  get(L.b); i32(1); c.push(OP.i32Add); set(L.b);
+  v128i32(0, 1, 2, 3); set(CI);
+  get(2); set(CBP);
+  get(3); set(NP);
+  i32(0); set(B);
+  c.push(OP.block, 0x40, OP.loop, 0x40);
+  get(B); get(4); c.push(OP.i32GeU, OP.brIf, 1);
+  get(NP); simd(SIMD.load, 4, 0); set(NORM);
+  // Two partial sums per row (even / odd components) shorten the dependency chains.
+  for (let i = 0; i < dim; i++) {
+    get(CBP); simd(SIMD.load, 4, ...uleb(16 * i)); set(CV);
+    for (let q = 0; q < rows; q++) {
+      if (i === 0) {
+        get(NORM); get(CV); get(XS(q, 0)); simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add); set(S(q));
+      } else if (i === 1) {
+        get(CV); get(XS(q, 1)); simd(SIMD.f32x4Mul); set(ACC2(q));
+      } else {
+        const acc = i % 2 === 0 ? S(q) : ACC2(q);
+        get(acc); get(CV); get(XS(q, i)); simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add); set(acc);
+      }
+    }
+  }
+  for (let q = 0; q < rows; q++) {
+    if (dim > 1) { get(S(q)); get(ACC2(q)); simd(SIMD.f32x4Add); set(S(q)); }
+    // b2 = min(b2, max(s, b1)); bi = s < b1 ? ci : bi; b1 = min(b1, s)
+    get(B2(q)); get(S(q)); get(B1(q)); simd(SIMD.f32x4Max); simd(SIMD.f32x4Min); set(B2(q));
+    get(CI); get(BI(q)); get(S(q)); get(B1(q)); simd(SIMD.f32x4Lt); simd(SIMD.bitselect); set(BI(q));
+    get(B1(q)); get(S(q)); simd(SIMD.f32x4Min); set(B1(q));
+  }
+  get(CI); v128i32(4, 4, 4, 4); simd(SIMD.i32x4Add); set(CI);
+  get(CBP); i32(16 * dim); c.push(OP.i32Add); set(CBP);
+  get(NP); i32(16); c.push(OP.i32Add); set(NP);
+  get(B); i32(1); c.push(OP.i32Add); set(B);
   c.push(OP.br, 0, OP.end, OP.end);
-  get(L.op); get(L.b1); simd(SIMD.store, 4, 0);
-  get(L.op); get(L.b2); simd(SIMD.store, 4, 16);
-  get(L.op); get(L.bi); simd(SIMD.store, 4, 32);
-  get(L.op); i32(48); c.push(OP.i32Add); set(L.op);
-  get(L.xp); i32(4 * dim); c.push(OP.i32Add); set(L.xp);
-  get(L.r); i32(1); c.push(OP.i32Add); set(L.r);
+  for (let q = 0; q < rows; q++) {
+    get(OPL); get(B1(q)); simd(SIMD.store, 4, ...uleb(48 * q));
+    get(OPL); get(B2(q)); simd(SIMD.store, 4, ...uleb(48 * q + 16));
+    get(OPL); get(BI(q)); simd(SIMD.store, 4, ...uleb(48 * q + 32));
+  }
+  get(OPL); i32(48 * rows); c.push(OP.i32Add); set(OPL);
+  get(XP); i32(4 * dim * rows); c.push(OP.i32Add); set(XP);
+  get(G); i32(1); c.push(OP.i32Add); set(G);
   c.push(OP.br, 0, OP.end, OP.end);
   c.push(OP.end);
 
-  const locals = [2, ...uleb(6), 0x7f, ...uleb(6 + dim), 0x7b];
+  const locals = [2, ...uleb(6), 0x7f, ...uleb(nV128), 0x7b];
   const body = [...locals, ...c];
   const code = [1, ...uleb(body.length), ...body];
   return Uint8Array.from([
@@ -156,27 +171,36 @@ export function buildSearchModule(dim: number): Uint8Array {
   ]);
 }
 
+/** Rows per pass of the generated scan (see buildSearchModule). */
+let rowsPerPass = 2;
+/** For benchmarks: choose how many rows the SIMD scan handles per pass (1–4). */
+export function setWasmRowsPerPass(r: number): void {
+  if (!Number.isInteger(r) || r < 1 || r > 4) throw new RangeError('rows per pass must be 1…4');
+  rowsPerPass = r;
+}
+
 interface Instance {
   search: (data: number, n: number, cb: number, norms: number, blocks: number, out: number) => void;
   mem: WasmMemory;
 }
 
-const instances = new Map<number, Instance | null>();
+const instances = new Map<string, Instance | null>();
 
 /** Largest dimension served by the SIMD path (locals are one v128 per component). */
 export const WASM_MAX_DIM = 64;
 
 function instanceFor(dim: number): Instance | null {
   if (dim > WASM_MAX_DIM) return null;
-  let inst = instances.get(dim);
+  const key = `${dim}x${rowsPerPass}`;
+  let inst = instances.get(key);
   if (inst === undefined) {
     try {
-      const m = new WebAssembly.Instance(new WebAssembly.Module(buildSearchModule(dim)));
+      const m = new WebAssembly.Instance(new WebAssembly.Module(buildSearchModule(dim, rowsPerPass)));
       inst = { search: m.exports.search as Instance['search'], mem: m.exports.mem as WasmMemory };
     } catch {
       inst = null; // no WebAssembly SIMD in this runtime: callers use the JS kernel
     }
-    instances.set(dim, inst);
+    instances.set(key, inst);
   }
   return inst;
 }
@@ -208,7 +232,8 @@ export function wasmScan(
   const blocks = (k + 3) >> 2;
   const cbBytes = blocks * dim * 16;
   const normBytes = blocks * 16;
-  const rows = Math.min(CHUNK, r1 - r0);
+  const R = rowsPerPass;
+  const rows = Math.ceil(Math.min(CHUNK, r1 - r0) / R) * R; // whole passes; padding rows are ignored
   const need = cbBytes + normBytes + rows * dim * 4 + rows * 48;
   const have = inst.mem.buffer.byteLength;
   if (need > have) inst.mem.grow(Math.ceil((need - have) / 65536));
@@ -236,7 +261,9 @@ export function wasmScan(
   for (let s = r0; s < r1; s += rows) {
     const m = Math.min(rows, r1 - s);
     dataView.set(data.subarray(s * dim, (s + m) * dim));
-    inst.search(dataOff, m, 0, cbBytes, blocks, outOff);
+    const groups = Math.ceil(m / R);
+    dataView.fill(0, m * dim, groups * R * dim);
+    inst.search(dataOff, groups, 0, cbBytes, blocks, outOff);
     for (let r = 0; r < m; r++) visit(s + r, outF, outI, 12 * r);
   }
   return true;
