@@ -82,8 +82,11 @@ async function decodeCompressed(bytes: Uint8Array, info: ProbedAudio, path: stri
     const ctx = new OfflineAudioContext(1, 1, info.sampleRate);
     buffer = await ctx.decodeAudioData(copy);
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    throw new UserError(`not a supported audio file: ${path} (${kind} decoder failed: ${why})`);
+    const raw = (err instanceof Error ? err.message : String(err)).replace(/^Failed to execute 'decodeAudioData':\s*/, '');
+    const why = /unsupported codec/.test(raw)
+      ? `${kind} is not supported by the decoder; convert it to WAV or FLAC`
+      : `${kind} decoder failed: ${raw.replace(/\s+/g, ' ')}`;
+    throw new UserError(`not a supported audio file: ${path} (${why})`);
   }
   if (buffer.sampleRate !== info.sampleRate) {
     throw new Error(`decodeAudioData returned ${buffer.sampleRate} Hz for a ${info.sampleRate} Hz context`);
@@ -106,7 +109,7 @@ export async function decodeAudioFile(path: string): Promise<DecodedAudio> {
   const bytes = await readInputFile(path);
   const info = probeAudio(bytes);
   if (!info) {
-    throw new UserError(`not a supported audio file: ${path} (unrecognised format; expected WAV, FLAC, Ogg Vorbis/Opus/FLAC or MP3)`);
+    throw new UserError(`not a supported audio file: ${path} (unrecognised format; expected WAV, FLAC, Ogg Vorbis or MP3)`);
   }
   const decoded = info.container === 'wav' ? parseWav(bytes, path) : await decodeCompressed(bytes, info, path);
   if (decoded.channels.length === 0 || decoded.channels[0].length === 0) {
