@@ -3,7 +3,8 @@ import { BITRATES, frameBits, parseBitrate } from '../src/codec/modes.js';
 import { decodeSpeech, encodeSpeech } from '../src/codec/codec.js';
 import { Encoder } from '../src/codec/encoder.js';
 import { Decoder } from '../src/codec/decoder.js';
-import { HEADER_BYTES, readHeader } from '../src/coding/container.js';
+import { HEADER_BYTES, codedLength, readHeader } from '../src/coding/container.js';
+import { resampledLength } from '../src/audio/resample.js';
 import { FrameDecoder } from '../src/coding/frame-coder.js';
 import { CorruptDataError, UserError } from '../src/errors.js';
 import { buildSyntheticModel, syntheticSpeechLike } from '../src/model/synthetic-model.js';
@@ -55,6 +56,16 @@ describe('modes', () => {
   });
 });
 
+describe('container lengths', () => {
+  it('codedLength is the audio module resampledLength formula', () => {
+    for (const rate of [8000, 11025, 16000, 22050, 44100, 48000, 96000]) {
+      for (const n of [0, 1, 2, 3, 999, 44100, 100001, 123456789]) {
+        expect(codedLength(n, rate)).toBe(resampledLength(n, rate, 16000));
+      }
+    }
+  });
+});
+
 describe('codec round trip (synthetic model)', () => {
   const files = new Map<number, Uint8Array>();
   const decoded = new Map<number, Float32Array>();
@@ -70,7 +81,8 @@ describe('codec round trip (synthetic model)', () => {
       const frames = Math.ceil(signal.length / 320) + 1;
       expect(file.length).toBe(HEADER_BYTES + frames * (frameBits(b) / 8));
       const { header } = readHeader(file);
-      expect(header).toMatchObject({ bitrate: b, originalRate: 22050, originalLength: signal.length, frameCount: frames, modelId: model.id });
+      expect(header).toMatchObject({ bitrate: b, originalRate: 22050, frameCount: frames, modelId: model.id });
+      expect(codedLength(header.originalLength, 22050)).toBe(signal.length);
     }
   });
 

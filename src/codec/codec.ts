@@ -5,7 +5,7 @@
 import { HOP } from '../dsp/window.js';
 import { UserError } from '../errors.js';
 import type { CodecModel } from '../model/codec-model.js';
-import { FORMAT_VERSION, HEADER_BYTES, frameCountFor, readHeader, streamBytes, writeHeader, type StreamHeader } from '../coding/container.js';
+import { CODEC_RATE, FORMAT_VERSION, HEADER_BYTES, codedLength, frameCountFor, readHeader, streamBytes, writeHeader, type StreamHeader } from '../coding/container.js';
 import { Decoder } from './decoder.js';
 import { Encoder } from './encoder.js';
 import type { Bitrate } from './modes.js';
@@ -15,12 +15,34 @@ export type { StreamHeader } from '../coding/container.js';
 /** Samples per push when encoding a whole signal (bounds the temporary copies). */
 const CHUNK = 16000;
 
-export function encodeSpeech(model: CodecModel, samples16k: Float32Array, bitrate: Bitrate, originalRate = 16000): Uint8Array {
+/**
+ * The original-rate length whose 16 kHz length is `n`: `known` when given (it must map to n),
+ * else the shortest such length (there is one whenever the input was downsampled to 16 kHz).
+ */
+export function originalLengthFor(n: number, originalRate: number, known?: number): number {
+  if (known !== undefined) {
+    if (codedLength(known, originalRate) !== n) {
+      throw new RangeError(`${known} samples at ${originalRate} Hz do not resample to ${n} samples at 16 kHz`);
+    }
+    return known;
+  }
+  if (originalRate === CODEC_RATE) return n;
+  const guess = Math.floor((n * originalRate) / CODEC_RATE);
+  for (let L = Math.max(0, guess - 3); L <= guess + 3; L++) if (codedLength(L, originalRate) === n) return L;
+  throw new RangeError(`no length at ${originalRate} Hz resamples to ${n} samples at 16 kHz; pass originalLength`);
+}
+
+/**
+ * Encode a whole 16 kHz signal into a complete stream. `originalRate`/`originalLength` describe
+ * the input before resampling (so `--rate original` can restore its exact length); without
+ * `originalLength` the shortest consistent length is stored.
+ */
+export function encodeSpeech(model: CodecModel, samples16k: Float32Array, bitrate: Bitrate, originalRate = 16000, originalLength?: number): Uint8Array {
   const header: StreamHeader = {
     version: FORMAT_VERSION,
     bitrate,
     originalRate,
-    originalLength: samples16k.length,
+    originalLength: originalLengthFor(samples16k.length, originalRate, originalLength),
     frameCount: frameCountFor(samples16k.length),
     modelId: model.id,
   };
@@ -49,11 +71,12 @@ export function checkModelMatches(header: StreamHeader, model: CodecModel): void
   }
 }
 
+/** Decode a whole stream: 16 kHz samples, as many as were coded (lag 0), and the header. */
 export function decodeSpeech(model: CodecModel, file: Uint8Array): { samples: Float32Array; header: StreamHeader } {
   const { header, headerBytes } = readHeader(file);
   checkModelMatches(header, model);
   const dec = new Decoder(model, header.bitrate);
-  const out = new Float32Array(header.originalLength);
+  const out = new Float32Array(codedLength(header.originalLength, header.originalRate));
   const fb = dec.frameBytes;
   for (let j = 0; j < header.frameCount; j++) {
     const y = dec.decodeFrame(file.subarray(headerBytes + j * fb, headerBytes + (j + 1) * fb));

@@ -8,8 +8,9 @@
  *   5  1  mode: index into BITRATES
  *   6  2  reserved, 0
  *   8  4  original sample rate (Hz) of the audio before resampling to 16 kHz
- *  12  4  originalLength: number of 16 kHz samples coded (the decoder returns exactly this many)
- *  16  4  frameCount = ⌈originalLength / 320⌉ + 1 (zero-delay framing, DESIGN §1 pitfalls)
+ *  12  4  originalLength: samples (per channel) of the input at its original rate
+ *  16  4  frameCount = ⌈L16 / 320⌉ + 1 (zero-delay framing, DESIGN §1 pitfalls), where
+ *         L16 = codedLength(originalLength, originalRate) is the number of 16 kHz samples coded
  *  20  8  model id (16 hex chars = 8 bytes)
  *  28  4  CRC-32 of bytes 0..27
  */
@@ -32,11 +33,23 @@ export interface StreamHeader {
   bitrate: Bitrate;
   /** Sample rate of the audio given to the encoder before it was resampled to 16 kHz. */
   originalRate: number;
-  /** Number of 16 kHz samples coded; the decoder outputs exactly this many. */
+  /** Samples of the input at its original rate (`--rate original` restores exactly this many). */
   originalLength: number;
   frameCount: number;
   /** 16 lowercase hex chars: the id of the model that encoded the stream. */
   modelId: string;
+}
+
+export const CODEC_RATE = 16000;
+
+/**
+ * Number of 16 kHz samples coded for an input of `originalLength` samples at `originalRate`:
+ * round(n·16000/rate), half up, in integer arithmetic — the same formula as the audio module's
+ * resampledLength, restated here so the container does not load the resampler.
+ */
+export function codedLength(originalLength: number, originalRate: number): number {
+  if (originalRate === CODEC_RATE) return originalLength;
+  return Math.floor((originalLength * CODEC_RATE + Math.floor(originalRate / 2)) / originalRate);
 }
 
 /** Frames a signal of `length` samples at 16 kHz needs (one extra for the zero-delay tail). */
@@ -58,8 +71,9 @@ function checkHeaderFields(h: StreamHeader): string | null {
   if (!Number.isInteger(h.originalLength) || h.originalLength < 0 || h.originalLength > MAX_ORIGINAL_LENGTH) {
     return `original length ${h.originalLength} is out of range`;
   }
-  if (h.frameCount !== frameCountFor(h.originalLength)) {
-    return `frame count ${h.frameCount} does not match the length ${h.originalLength} (expected ${frameCountFor(h.originalLength)})`;
+  const frames = frameCountFor(codedLength(h.originalLength, h.originalRate));
+  if (h.frameCount !== frames) {
+    return `frame count ${h.frameCount} does not match the length ${h.originalLength} at ${h.originalRate} Hz (expected ${frames})`;
   }
   if (!/^[0-9a-f]{16}$/.test(h.modelId)) return `model id '${h.modelId}' is not 16 hex characters`;
   return null;

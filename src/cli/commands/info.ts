@@ -1,6 +1,53 @@
 import type { Command } from 'commander';
-import { NotImplementedError } from '../../errors.js';
+import { frameBytes } from '../../codec/modes.js';
+import { codedLength } from '../../coding/container.js';
 import { runAction } from '../run-action.js';
+import { openStreamFile } from './decode.js';
+
+export interface StreamInfo {
+  version: number;
+  bitrate: number;
+  originalRate: number;
+  originalLength: number;
+  codedSamples: number;
+  durationSeconds: number;
+  frameCount: number;
+  frameBytes: number;
+  fileBytes: number;
+  modelId: string;
+}
+
+export function streamInfo(path: string): StreamInfo {
+  const f = openStreamFile(path);
+  try {
+    const h = f.header;
+    return {
+      version: h.version,
+      bitrate: h.bitrate,
+      originalRate: h.originalRate,
+      originalLength: h.originalLength,
+      codedSamples: codedLength(h.originalLength, h.originalRate),
+      durationSeconds: h.originalLength / h.originalRate,
+      frameCount: h.frameCount,
+      frameBytes: frameBytes(h.bitrate),
+      fileBytes: f.size,
+      modelId: h.modelId,
+    };
+  } finally {
+    f.close();
+  }
+}
+
+export function formatInfo(i: StreamInfo): string {
+  return [
+    `format version: ${i.version}`,
+    `bitrate:        ${i.bitrate} bit/s`,
+    `original rate:  ${i.originalRate} Hz`,
+    `length:         ${i.originalLength} samples at ${i.originalRate} Hz (${i.durationSeconds.toFixed(3)} s; ${i.codedSamples} coded at 16 kHz)`,
+    `frames:         ${i.frameCount} × ${i.frameBytes} bytes (${i.fileBytes} bytes with the header)`,
+    `model id:       ${i.modelId}`,
+  ].join('\n');
+}
 
 export function registerInfo(program: Command): void {
   program
@@ -8,7 +55,8 @@ export function registerInfo(program: Command): void {
     .description('print the header of an nsvq-codec bitstream (mode, rate, length, model id)')
     .argument('<input>', 'bitstream (.bin)')
     .option('--json', 'print JSON')
-    .action(runAction(async () => {
-      throw new NotImplementedError('info');
+    .action(runAction(async (input: string, opts: { json?: boolean }) => {
+      const info = streamInfo(input);
+      process.stdout.write(opts.json ? `${JSON.stringify(info, null, 2)}\n` : `${formatInfo(info)}\n`);
     }));
 }
