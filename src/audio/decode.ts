@@ -31,7 +31,7 @@ export async function readInputFile(path: string): Promise<Uint8Array> {
   if (!stat.isFile()) throw new UserError(`not a regular file: ${path}`);
   if (stat.size === 0) throw new UserError(`empty file: ${path}`);
   try {
-    return new Uint8Array(await fs.readFile(path));
+    return await fs.readFile(path); // a Buffer is a Uint8Array: no copy
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EACCES') throw new UserError(`permission denied: ${path}`);
@@ -74,8 +74,10 @@ const CONTAINER_NAMES: Record<ProbedAudio['container'], string> = {
 /** Decode a compressed file with node-web-audio-api at its native rate. */
 async function decodeCompressed(bytes: Uint8Array, info: ProbedAudio, path: string): Promise<DecodedAudio> {
   const kind = CONTAINER_NAMES[info.container];
-  // decodeAudioData takes ownership of (detaches) its ArrayBuffer: give it a private copy.
-  const copy = bytes.slice().buffer;
+  // decodeAudioData takes ownership of (detaches) its ArrayBuffer. `bytes` is ours and unused
+  // after this call, so hand over its buffer when it spans exactly the file; otherwise copy.
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  const copy = whole ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
   const { OfflineAudioContext } = await loadWebAudio();
   let buffer: DecodedBuffer;
   try {
