@@ -115,6 +115,9 @@ describe('openSpeechStream', () => {
     const err = await openSpeechStream(nan).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toMatch(/sample 45000 of channel 1 is NaN/);
+    const odd = path.join(dir, 'odd-rate.wav');
+    writeFileSync(odd, buildWav({ formatTag: 1, channels: 1, sampleRate: 1000, bitsPerSample: 16, data: new Uint8Array(100) }));
+    await expect(openSpeechStream(odd, 300000)).rejects.toThrow(/cannot resample from 1000 Hz to 300000 Hz/);
     const text = path.join(dir, 'text.wav');
     writeFileSync(text, 'not audio at all, just words\n');
     await expect(openSpeechStream(text)).rejects.toThrow(/^not a supported audio file: /);

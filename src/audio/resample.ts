@@ -23,7 +23,8 @@ const WASM_BUFFER = 1_000_000;
 const MAX_CHUNK = 65536;
 const FLUSH_BLOCK = 4096;
 
-function checkRates(fromRate: number, toRate: number): void {
+/** UserError unless libsamplerate can convert fromRate → toRate (integer rates, ratio within 1/256..256). */
+export function checkRates(fromRate: number, toRate: number): void {
   for (const r of [fromRate, toRate]) {
     if (!Number.isInteger(r) || r < 1 || r > 1_000_000) throw new UserError(`unsupported sample rate: ${r} Hz`);
   }

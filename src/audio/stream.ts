@@ -14,7 +14,7 @@ import { UserError } from '../errors.js';
 import { decodeAudioFile, readInputFile } from './decode.js';
 import { downmix } from './downmix.js';
 import { probeAudio } from './probe.js';
-import { resample, StreamResampler } from './resample.js';
+import { checkRates, resample, StreamResampler } from './resample.js';
 import { decodeWavFrames, readWavLayout, type ByteSource, type WavLayout } from './wav.js';
 import { CODEC_SAMPLE_RATE } from './load.js';
 
@@ -121,6 +121,7 @@ export async function openSpeechStream(path: string, targetRate: number = CODEC_
     try {
       layout = readWavLayout(fdSource(fd, fstatSync(fd).size), path);
       if (layout.frameCount === 0) throw new UserError(`no audio samples in ${path}`);
+      checkRates(layout.format.sampleRate, targetRate);
       // Float files: find NaN/Inf now (one bounded-memory pass) so that every problem with the
       // input is reported before the caller starts writing output.
       if (layout.format.encoding === 'float') for (const _ of wavBlocks(path, fd, layout)) { /* decode checks */ }
