@@ -9,6 +9,7 @@
  *   npm run bench:toy -- --quick              (default) 2·10⁵ samples, batch 500, 1000 steps (2.5 epochs)
  *   npm run bench:toy -- --paper              10⁶ samples, batch 10⁴, 100 epochs (hours)
  *   npm run bench:toy -- --paper --max-steps 20   time the first steps of --paper and extrapolate
+ *   [--datasets swiss-roll] [--bits 8] [--epochs 25]   subsets / longer runs, written to their own files
  *
  * Batching: for one (bits, method) the 4 datasets × 5 seeds = 20 runs train in one TF.js graph:
  * each run has its own codebook rows, batch, exact search, usage counts and replacement, and the
@@ -299,7 +300,7 @@ function markdown(rows: Row[], p: Profile, seconds: number, backend: string, bit
 
 async function codebookSvg(data: Float32Array, books: Record<Method, Float32Array>): Promise<string> {
   const values: { method: string; x: number; y: number; kind: string }[] = [];
-  const stride = Math.max(1, Math.floor(data.length / 2 / 4000));
+  const stride = Math.max(1, Math.floor(data.length / 2 / 1500)); // keeps the SVG near 1 MB
   for (const m of METHODS) {
     for (let i = 0; i < data.length / 2; i += stride) values.push({ method: m, x: data[2 * i], y: data[2 * i + 1], kind: 'data' });
     const cb = books[m];
@@ -332,6 +333,7 @@ function parseArgs(argv: string[]) {
   let maxSteps = Infinity;
   let bits = BITS;
   let datasets: readonly ToyDataset[] = TOY_DATASETS;
+  let epochs: number | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') profile = PROFILES.quick;
@@ -339,13 +341,22 @@ function parseArgs(argv: string[]) {
     else if (a === '--max-steps') maxSteps = Number(argv[++i]);
     else if (a === '--bits') bits = argv[++i].split(',').map(Number);
     else if (a === '--datasets') datasets = argv[++i].split(',') as ToyDataset[];
-    else throw new Error(`unknown argument ${a} (use --quick | --paper [--max-steps N] [--bits 6,8] [--datasets circles,moons])`);
+    else if (a === '--epochs') epochs = Number(argv[++i]);
+    else throw new Error(`unknown argument ${a} (use --quick | --paper [--max-steps N] [--bits 6,8] [--datasets circles,moons] [--epochs E])`);
   }
-  return { profile, maxSteps, bits, datasets };
+  for (const d of datasets) if (!(TOY_DATASETS as readonly string[]).includes(d)) throw new Error(`unknown data set ${d}`);
+  // Any override writes to its own files (toy-<profile>-<tag>.*), never over the profile's results.
+  const tag = [
+    datasets.length !== TOY_DATASETS.length ? datasets.join('+') : '',
+    bits.join(',') !== BITS.join(',') ? `${bits.join('+')}bit` : '',
+    epochs !== null ? `${epochs}ep` : '',
+  ].filter(Boolean).join('-');
+  if (epochs !== null) profile = { ...profile, epochs };
+  return { profile, maxSteps, bits, datasets, tag };
 }
 
 async function main(): Promise<void> {
-  const { profile: p, maxSteps, bits, datasets } = parseArgs(process.argv.slice(2));
+  const { profile: p, maxSteps, bits, datasets, tag } = parseArgs(process.argv.slice(2));
   const info = await initTfBackend();
   const backend = describeBackend(info);
   console.error(`${backend}; profile ${p.name}${Number.isFinite(maxSteps) ? `, first ${maxSteps} steps only` : ''}`);
@@ -392,7 +403,7 @@ async function main(): Promise<void> {
       seeds: rs.length,
     });
   }
-  const suffix = p.name === 'quick' ? '' : `-${p.name}`;
+  const suffix = (p.name === 'quick' ? '' : `-${p.name}`) + (tag ? `-${tag}` : '');
   writeFileSync(path.join(dir, `toy${suffix}.json`), JSON.stringify(rows, null, 2) + '\n');
   writeFileSync(path.join(dir, `toy${suffix}-meta.json`), JSON.stringify({ profile: p, lr: LR, beta: BETA, seeds: SEEDS, backend, seconds: +seconds.toFixed(1), timing, date: new Date().toISOString() }, null, 2) + '\n');
   writeFileSync(path.join(dir, `toy${suffix}.md`), markdown(rows, p, seconds, backend, bits, datasets));
