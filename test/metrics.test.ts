@@ -8,9 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
 import { applyLag, crossCorrelation, findLag } from '../src/eval/align.js';
-import { butterworthHighpass, butterworthLowpass, cascadeMagnitude, filtfilt } from '../src/eval/butterworth.js';
+import { butterworthHighpass, butterworthLowpass, cascadeMagnitude, filtfilt, filtfiltPair } from '../src/eval/butterworth.js';
 import { scorePair } from '../src/eval/metrics.js';
-import { besselI0, kaiserWindow, octaveResampleFilter, resampleOctave } from '../src/eval/octave-resample.js';
+import { besselI0, kaiserWindow, octaveResampleFilter, resampleOctave, resampleOctavePair } from '../src/eval/octave-resample.js';
 import { PSNR_CAP_DB, psnr } from '../src/eval/psnr.js';
 import { estoi, stoi, thirdOctaveBands } from '../src/eval/stoi.js';
 
@@ -86,6 +86,19 @@ describe('Butterworth design and zero-phase filtering', () => {
     for (let i = 3000; i < 3100; i++) expect(yt[i]).toBeCloseTo(g * tone[i], 6);
   });
 
+  it('filtfiltPair equals two filtfilt calls', () => {
+    const rand = rng(8);
+    const a = new Float64Array(1000).map(() => gaussian(rand));
+    const b = new Float64Array(1000).map(() => gaussian(rand));
+    const sos = [...butterworthHighpass(4, 50, FS), ...butterworthLowpass(4, 7000, FS)];
+    const [fa, fb] = filtfiltPair(sos, a, b);
+    const ea = filtfilt(sos, a), eb = filtfilt(sos, b);
+    for (let i = 0; i < 1000; i++) {
+      expect(fa[i]).toBeCloseTo(ea[i], 12);
+      expect(fb[i]).toBeCloseTo(eb[i], 12);
+    }
+  });
+
   it('filtfilt starts in steady state: a constant passes a low-pass unchanged, edges included', () => {
     const y = filtfilt(butterworthLowpass(4, 7000, FS), new Float64Array(500).fill(0.25));
     for (const v of y) expect(v).toBeCloseTo(0.25, 9);
@@ -118,6 +131,21 @@ describe('Octave-style resampler', () => {
     for (let m = 1000; m < 9000; m += 7) expect(y[m]).toBeCloseTo(Math.sin((2 * Math.PI * 1000 * m) / 10000), 3);
     // Equal rates: identity copy.
     expect(Array.from(resampleOctave([1, 2, 3], 16000, 16000))).toEqual([1, 2, 3]);
+  });
+
+  it('resampleOctavePair equals two resampleOctave calls (also 44.1 k → 10 k)', () => {
+    const rand = rng(9);
+    for (const from of [16000, 44100]) {
+      const a = new Float64Array(3000).map(() => gaussian(rand));
+      const b = new Float64Array(3000).map(() => gaussian(rand));
+      const [pa, pb] = resampleOctavePair(a, b, 10000, from);
+      const ea = resampleOctave(a, 10000, from), eb = resampleOctave(b, 10000, from);
+      expect(pa.length).toBe(ea.length);
+      for (let i = 0; i < ea.length; i++) {
+        expect(pa[i]).toBeCloseTo(ea[i], 12);
+        expect(pb[i]).toBeCloseTo(eb[i], 12);
+      }
+    }
   });
 
   it('removes content above the new Nyquist (6 kHz tone → 10 kHz)', () => {
@@ -168,17 +196,19 @@ describe('alignment', () => {
     expect(findLag(ref, far, FS, 60)).toBe(800);
   });
 
-  it('FFT cross-correlation equals direct sums', () => {
-    const rand = rng(3);
-    const a = new Float32Array(300).map(() => gaussian(rand));
-    const b = new Float32Array(250).map(() => gaussian(rand));
-    const c = crossCorrelation(a, b, 20);
-    for (let l = -20; l <= 20; l++) {
-      let s = 0;
-      for (let n = 0; n < a.length; n++) if (n + l >= 0 && n + l < b.length) s += a[n] * b[n + l];
-      expect(c[l + 20]).toBeCloseTo(s, 9);
-    }
-  });
+  for (const [na, nb, maxLag] of [[300, 250, 20], [20000, 19000, 50], [5000, 6000, 640]]) {
+    it(`FFT cross-correlation equals direct sums (${na} × ${nb}, ±${maxLag}; one or many blocks)`, () => {
+      const rand = rng(3);
+      const a = new Float32Array(na).map(() => gaussian(rand));
+      const b = new Float32Array(nb).map(() => gaussian(rand));
+      const c = crossCorrelation(a, b, maxLag);
+      for (let l = -maxLag; l <= maxLag; l += l < -maxLag + 5 || l > maxLag - 5 ? 1 : 7) {
+        let s = 0;
+        for (let n = 0; n < a.length; n++) if (n + l >= 0 && n + l < b.length) s += a[n] * b[n + l];
+        expect(c[l + maxLag]).toBeCloseTo(s, 8);
+      }
+    });
+  }
 
   it('returns 0 for an all-zero signal', () => {
     expect(findLag(new Float32Array(1000), ref.subarray(0, 1000), FS)).toBe(0);

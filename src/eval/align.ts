@@ -28,29 +28,46 @@ function energy(x: Float32Array): number {
 
 /**
  * Cross-correlation c[l] = Σ_n ref[n]·deg[n+l] for l = −maxLag..maxLag (index l + maxLag),
- * by FFT with a size large enough that circular wrap-around never reaches those lags.
+ * by overlap-save FFT over blocks of the reference: a block ref[b, b+S) needs
+ * deg[b − maxLag, b + S + maxLag), and with an FFT of size F ≥ S + 2·maxLag the circular
+ * correlation at t = maxLag + l never wraps. Blocks of F = 4·(2·maxLag+1) rounded up to a
+ * power of two stay in cache, which is several times faster than one FFT of the whole file.
  */
 export function crossCorrelation(ref: Float32Array, deg: Float32Array, maxLag: number): Float64Array {
-  const size = nextPowerOfTwo(Math.max(ref.length, deg.length) + maxLag + 1);
+  const span = 2 * maxLag;
+  const size = Math.max(16, Math.min(nextPowerOfTwo(ref.length + span + 1), nextPowerOfTwo(4 * (span + 1))));
+  const block = size - span;
   const fft = new RealFft(size);
   const R = new Float64Array(2 * size);
   const D = new Float64Array(2 * size);
-  fft.forward(ref, R);
-  fft.forward(deg, D);
-  // C_k = conj(R_k)·D_k on bins 0..size/2; the upper half by Hermitian symmetry.
+  const rBuf = new Float64Array(size);
+  const dBuf = new Float64Array(size);
+  const c = new Float64Array(span + 1);
   const half = size / 2;
-  for (let k = 0; k <= half; k++) {
-    const rr = R[2 * k], ri = R[2 * k + 1], dr = D[2 * k], di = D[2 * k + 1];
-    R[2 * k] = rr * dr + ri * di;
-    R[2 * k + 1] = rr * di - ri * dr;
+  for (let b = 0; b < ref.length; b += block) {
+    const rEnd = Math.min(ref.length, b + block);
+    rBuf.fill(0);
+    for (let i = b; i < rEnd; i++) rBuf[i - b] = ref[i];
+    dBuf.fill(0);
+    const d0 = b - maxLag;
+    const dLo = Math.max(0, d0);
+    const dHi = Math.min(deg.length, b + block + maxLag);
+    for (let k = dLo; k < dHi; k++) dBuf[k - d0] = deg[k];
+    fft.forward(rBuf, R);
+    fft.forward(dBuf, D);
+    // C_k = conj(R_k)·D_k on bins 0..size/2; the upper half by Hermitian symmetry.
+    for (let k = 0; k <= half; k++) {
+      const rr = R[2 * k], ri = R[2 * k + 1], dr = D[2 * k], di = D[2 * k + 1];
+      R[2 * k] = rr * dr + ri * di;
+      R[2 * k + 1] = rr * di - ri * dr;
+    }
+    for (let k = half + 1; k < size; k++) {
+      R[2 * k] = R[2 * (size - k)];
+      R[2 * k + 1] = -R[2 * (size - k) + 1];
+    }
+    fft.inverse(R, D);
+    for (let t = 0; t <= span; t++) c[t] += D[2 * t];
   }
-  for (let k = half + 1; k < size; k++) {
-    R[2 * k] = R[2 * (size - k)];
-    R[2 * k + 1] = -R[2 * (size - k) + 1];
-  }
-  fft.inverse(R, D);
-  const c = new Float64Array(2 * maxLag + 1);
-  for (let l = -maxLag; l <= maxLag; l++) c[l + maxLag] = D[2 * (l >= 0 ? l : size + l)];
   return c;
 }
 

@@ -98,6 +98,37 @@ function runFromSteadyState(sections: readonly Biquad[], x: Float64Array, x0: nu
   }
 }
 
+/**
+ * runFromSteadyState on two signals of equal length at once: two independent recursions
+ * in one loop keep the floating-point units busy (a single biquad recursion is
+ * latency-bound), which nearly halves the time of filtering both pSNR signals.
+ */
+function runFromSteadyState2(sections: readonly Biquad[], x: Float64Array, y: Float64Array, x0: number, y0: number): void {
+  let u = x0;
+  let v = y0;
+  for (const q of sections) {
+    const gain = (q.b0 + q.b1 + q.b2) / (1 + q.a1 + q.a2);
+    const c1 = q.b1 + q.b2 - (q.a1 + q.a2) * gain;
+    const c2 = q.b2 - q.a2 * gain;
+    let p1 = c1 * u, p2 = c2 * u, r1 = c1 * v, r2 = c2 * v;
+    const { b0, b1, b2, a1, a2 } = q;
+    for (let n = 0; n < x.length; n++) {
+      const xn = x[n];
+      const yn = y[n];
+      const ox = b0 * xn + p1;
+      const oy = b0 * yn + r1;
+      p1 = b1 * xn - a1 * ox + p2;
+      r1 = b1 * yn - a1 * oy + r2;
+      p2 = b2 * xn - a2 * ox;
+      r2 = b2 * yn - a2 * oy;
+      x[n] = ox;
+      y[n] = oy;
+    }
+    u *= gain;
+    v *= gain;
+  }
+}
+
 /** Default edge padding of the forward–backward filter: 3·(2·sections + 1) samples. */
 export function filtfiltPadLength(sections: readonly Biquad[]): number {
   return 3 * (2 * sections.length + 1);
@@ -112,14 +143,42 @@ export function filtfilt(sections: readonly Biquad[], x: ArrayLike<number>, padL
   const n = x.length;
   if (n === 0) return new Float64Array(0);
   const pad = Math.max(0, Math.min(padLen, n - 1));
-  const ext = new Float64Array(n + 2 * pad);
-  const first = x[0], last = x[n - 1];
-  for (let i = 0; i < pad; i++) ext[i] = 2 * first - x[pad - i];
-  for (let i = 0; i < n; i++) ext[pad + i] = x[i];
-  for (let i = 0; i < pad; i++) ext[pad + n + i] = 2 * last - x[n - 2 - i];
+  const ext = oddExtend(x, pad);
   runFromSteadyState(sections, ext, ext[0]);
   ext.reverse();
   runFromSteadyState(sections, ext, ext[0]);
   ext.reverse();
   return ext.slice(pad, pad + n);
+}
+
+function oddExtend(x: ArrayLike<number>, pad: number): Float64Array {
+  const n = x.length;
+  const ext = new Float64Array(n + 2 * pad);
+  const first = x[0], last = x[n - 1];
+  for (let i = 0; i < pad; i++) ext[i] = 2 * first - x[pad - i];
+  for (let i = 0; i < n; i++) ext[pad + i] = x[i];
+  for (let i = 0; i < pad; i++) ext[pad + n + i] = 2 * last - x[n - 2 - i];
+  return ext;
+}
+
+/** filtfilt of two equal-length signals at once (same result as two filtfilt calls). */
+export function filtfiltPair(
+  sections: readonly Biquad[],
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  padLen = filtfiltPadLength(sections),
+): [Float64Array, Float64Array] {
+  const n = x.length;
+  if (y.length !== n) throw new RangeError(`filtfiltPair: lengths differ (${n} and ${y.length})`);
+  if (n === 0) return [new Float64Array(0), new Float64Array(0)];
+  const pad = Math.max(0, Math.min(padLen, n - 1));
+  const ex = oddExtend(x, pad);
+  const ey = oddExtend(y, pad);
+  runFromSteadyState2(sections, ex, ey, ex[0], ey[0]);
+  ex.reverse();
+  ey.reverse();
+  runFromSteadyState2(sections, ex, ey, ex[0], ey[0]);
+  ex.reverse();
+  ey.reverse();
+  return [ex.slice(pad, pad + n), ey.slice(pad, pad + n)];
 }

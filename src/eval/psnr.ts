@@ -13,7 +13,7 @@
  */
 import { UserError } from '../errors.js';
 import { levinson } from '../dsp/lpc.js';
-import { butterworthHighpass, butterworthLowpass, filtfilt, type Biquad } from './butterworth.js';
+import { butterworthHighpass, butterworthLowpass, filtfilt, filtfiltPair, type Biquad } from './butterworth.js';
 
 export const PSNR_SAMPLE_RATE = 16000;
 /** Upper bound of the reported value (identical signals give exactly this). */
@@ -50,13 +50,26 @@ export function bandLimit(x: ArrayLike<number>): Float64Array {
   return filtfilt(bandLimitFilter(), x);
 }
 
-/** Σ over frame samples [start, end) of (Σ_i a_i s[n−i])², with s[m] = 0 for m < 0. */
+/**
+ * Σ over frame samples [start, end) of (Σ_i a_i s[n−i])², with s[m] = 0 for m < 0. The
+ * 16-tap FIR is written out with its coefficients in locals: this loop is most of pSNR's time.
+ */
 function weightedEnergy(a: Float64Array, s: Float64Array, start: number, end: number): number {
   let acc = 0;
-  for (let n = start; n < end; n++) {
+  let n = start;
+  for (; n < end && n < LPC_ORDER; n++) {
     let v = s[n];
-    const kMax = Math.min(LPC_ORDER, n);
-    for (let i = 1; i <= kMax; i++) v += a[i] * s[n - i];
+    for (let i = 1; i <= n; i++) v += a[i] * s[n - i];
+    acc += v * v;
+  }
+  const a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7], a8 = a[8];
+  const a9 = a[9], a10 = a[10], a11 = a[11], a12 = a[12], a13 = a[13], a14 = a[14], a15 = a[15], a16 = a[16];
+  for (; n < end; n++) {
+    const v =
+      s[n] + a1 * s[n - 1] + a2 * s[n - 2] + a3 * s[n - 3] + a4 * s[n - 4] +
+      (a5 * s[n - 5] + a6 * s[n - 6] + a7 * s[n - 7] + a8 * s[n - 8]) +
+      (a9 * s[n - 9] + a10 * s[n - 10] + a11 * s[n - 11] + a12 * s[n - 12]) +
+      (a13 * s[n - 13] + a14 * s[n - 14] + a15 * s[n - 15] + a16 * s[n - 16]);
     acc += v * v;
   }
   return acc;
@@ -72,8 +85,7 @@ export function psnr(ref: Float32Array, deg: Float32Array): number {
     throw new UserError(`pSNR needs aligned signals of equal length (got ${n} and ${deg.length} samples)`);
   }
   if (n < 2) throw new UserError(`pSNR needs at least 2 samples, got ${n}`);
-  const x = bandLimit(ref);
-  const y = bandLimit(deg);
+  const [x, y] = filtfiltPair(bandLimitFilter(), ref, deg);
   const err = new Float64Array(n);
   for (let i = 0; i < n; i++) err[i] = x[i] - y[i];
   const pre = new Float64Array(n);
@@ -99,9 +111,17 @@ export function psnr(ref: Float32Array, deg: Float32Array): number {
       seg[k] = m >= 0 && m < n ? pre[m] * win[k] : 0;
     }
     for (let lag = 0; lag <= LPC_ORDER; lag++) {
-      let s = 0;
-      for (let k = 0; k + lag < LPC_WINDOW; k++) s += seg[k] * seg[k + lag];
-      r[lag] = s;
+      const len = LPC_WINDOW - lag;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let k = 0;
+      for (; k + 3 < len; k += 4) {
+        s0 += seg[k] * seg[k + lag];
+        s1 += seg[k + 1] * seg[k + 1 + lag];
+        s2 += seg[k + 2] * seg[k + 2 + lag];
+        s3 += seg[k + 3] * seg[k + 3 + lag];
+      }
+      for (; k < len; k++) s0 += seg[k] * seg[k + lag];
+      r[lag] = s0 + s1 + (s2 + s3);
     }
     r[0] *= WHITE_NOISE_CORRECTION;
     const { a } = levinson(r, LPC_ORDER);

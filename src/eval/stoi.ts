@@ -18,7 +18,7 @@
  *     time (rows) and then across bands (columns); average the column inner products.
  */
 import { UserError } from '../errors.js';
-import { resampleOctave } from './octave-resample.js';
+import { resampleOctavePair } from './octave-resample.js';
 import { RealFft } from './real-fft.js';
 
 export const STOI_SAMPLE_RATE = 10000;
@@ -152,8 +152,7 @@ export function stoiEnvelopes(ref: ArrayLike<number>, deg: ArrayLike<number>, sa
     }
   }
   if (silent) throw new UserError('STOI: the reference signal is silent');
-  const x10 = resampleOctave(ref, STOI_SAMPLE_RATE, sampleRate);
-  const y10 = resampleOctave(deg, STOI_SAMPLE_RATE, sampleRate);
+  const [x10, y10] = resampleOctavePair(ref, deg, STOI_SAMPLE_RATE, sampleRate);
   const { x, y } = removeSilentFrames(x10, y10);
   const fft = new RealFft(NFFT);
   const spec = new Float64Array(2 * NFFT);
