@@ -1,0 +1,123 @@
+/**
+ * Codec speed bench (`npm run bench:codec`): encode and decode real-time factors per mode,
+ * single-threaded, on one test-other file (or a generated speech-like signal when ../shared is
+ * absent), with the shipped model (or the synthetic stand-in when none is shipped yet).
+ * Each figure is the median of ROUNDS timed runs after a warm-up; both wall-clock and
+ * process-CPU-time factors are reported, since other jobs share the machine.
+ * Writes bench/results/codec.json.
+ */
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadSpeech } from '../src/audio/load.js';
+import { decodeSpeech, encodeSpeech } from '../src/codec/codec.js';
+import { BITRATES } from '../src/codec/modes.js';
+import { loadModel, modelFilePath, type CodecModel } from '../src/model/codec-model.js';
+import { buildSyntheticModel, syntheticSpeechLike } from '../src/model/synthetic-model.js';
+import { writeFileAtomic } from '../src/util/atomic-file.js';
+
+const ROUNDS = 5;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..');
+const shared = process.env.NSVQ_SHARED_DIR ?? path.resolve(repo, '..', 'shared');
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function firstFlac(dir: string): string | null {
+  if (!existsSync(dir)) return null;
+  const entries = readdirSync(dir).sort();
+  for (const e of entries) {
+    const p = path.join(dir, e);
+    if (statSync(p).isDirectory()) {
+      const f = firstFlac(p);
+      if (f) return f;
+    } else if (e.endsWith('.flac')) return p;
+  }
+  return null;
+}
+
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+function time(fn: () => void): Timing {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  fn();
+  const wall = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1e6 };
+}
+
+async function main(): Promise<void> {
+  let model: CodecModel;
+  let modelSource: string;
+  if (existsSync(modelFilePath())) {
+    model = loadModel();
+    modelSource = 'shipped codec/model.nsvqm';
+  } else {
+    model = buildSyntheticModel();
+    modelSource = 'synthetic stand-in (no shipped model yet)';
+  }
+  const file = firstFlac(path.join(shared, 'speech', 'LibriSpeech', 'test-other'));
+  const signal = file ? (await loadSpeech(file)).samples : syntheticSpeechLike(20, 1);
+  const seconds = signal.length / 16000;
+  const input = file ? path.relative(shared, file) : 'synthetic speech-like signal, 20 s';
+  console.log(`codec bench: ${input} (${seconds.toFixed(1)} s), model ${model.id} (${modelSource}), ${ROUNDS} rounds`);
+  console.log('mode   | encode ×RT (wall / cpu) | decode ×RT (wall / cpu)');
+  const modes: Record<string, unknown> = {};
+  for (const b of BITRATES) {
+    let bytes = encodeSpeech(model, signal, b); // warm-up
+    decodeSpeech(model, bytes);
+    const enc: Timing[] = [];
+    const dec: Timing[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      enc.push(time(() => {
+        bytes = encodeSpeech(model, signal, b);
+      }));
+      dec.push(time(() => {
+        decodeSpeech(model, bytes);
+      }));
+    }
+    const rt = (ts: Timing[], k: 'wall' | 'cpu') => seconds / median(ts.map((t) => t[k]));
+    const m = {
+      encodeRealTime: rt(enc, 'wall'),
+      encodeRealTimeCpu: rt(enc, 'cpu'),
+      decodeRealTime: rt(dec, 'wall'),
+      decodeRealTimeCpu: rt(dec, 'cpu'),
+      encodeRounds: enc.map((t) => seconds / t.wall),
+      decodeRounds: dec.map((t) => seconds / t.wall),
+      bytes: bytes.length,
+    };
+    modes[String(b)] = m;
+    console.log(
+      `${String(b).padEnd(6)} | ${m.encodeRealTime.toFixed(0).padStart(6)} / ${m.encodeRealTimeCpu.toFixed(0).padEnd(6)}         | ` +
+        `${m.decodeRealTime.toFixed(0).padStart(6)} / ${m.decodeRealTimeCpu.toFixed(0)}`,
+    );
+  }
+  const result = {
+    bench: 'codec',
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    loadAverage: os.loadavg(),
+    input,
+    seconds,
+    modelId: model.id,
+    modelSource,
+    rounds: ROUNDS,
+    note: 'real-time factor = audio seconds / processing seconds, single thread; median of rounds',
+    modes,
+  };
+  const outDir = path.join(repo, 'bench', 'results');
+  mkdirSync(outDir, { recursive: true });
+  await writeFileAtomic(path.join(outDir, 'codec.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote ${path.relative(process.cwd(), path.join(outDir, 'codec.json'))}`);
+}
+
+await main();
