@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RangeDecoder, RangeEncoder, encodeSymbol } from '../src/coding/range-coder.js';
-import { HEADER_BYTES, frameCountFor, readHeader, streamBytes, writeHeader, type StreamHeader } from '../src/coding/container.js';
+import { HEADER_BYTES, codedLength, frameCountFor, readHeader, streamBytes, writeHeader, type StreamHeader } from '../src/coding/container.js';
 import { CorruptDataError } from '../src/errors.js';
 import {
   COMB_BINS,
@@ -133,14 +133,15 @@ describe('container', () => {
     bitrate: 13200,
     originalRate: 44100,
     originalLength: 12345,
-    frameCount: frameCountFor(12345),
+    frameCount: frameCountFor(codedLength(12345, 44100)),
     modelId: '0123456789abcdef',
   };
 
   it('writes and reads back every field; size formula is exact', () => {
     const file = new Uint8Array(streamBytes(header));
     file.set(writeHeader(header));
-    expect(file.length).toBe(HEADER_BYTES + Math.ceil(12345 / 320 + 1) * 33);
+    expect(codedLength(12345, 44100)).toBe(4479); // round(12345 · 16000 / 44100)
+    expect(file.length).toBe(HEADER_BYTES + (Math.ceil(4479 / 320) + 1) * 33);
     const { header: h, headerBytes } = readHeader(file);
     expect(h).toEqual(header);
     expect(headerBytes).toBe(HEADER_BYTES);
