@@ -14,6 +14,7 @@ import {
   scaleOfIndex,
 } from '../src/model/entropy-model.js';
 import { perceptualWeights } from '../src/model/perceptual.js';
+import { lpcFromPowerSpectrum, lpcResponseAtBins } from '../src/dsp/lpc.js';
 import { Rng } from '../src/vq/random.js';
 
 /** A random strictly increasing cumulative table over n symbols with the given total. */
@@ -216,6 +217,13 @@ describe('perceptual weights', () => {
     let lg = 0;
     for (const v of w) lg += Math.log(v);
     expect(Math.abs(lg / 320)).toBeLessThan(1e-9);
+    // Same as the DSP module's LPC-from-power-spectrum path on the tilted spectrum (DESIGN §1).
+    const tilted = s.map((v, k) => v * (1 + 0.95 ** 2 - 1.9 * Math.cos((Math.PI * (k + 0.5)) / 320)));
+    const ref = lpcResponseAtBins(lpcFromPowerSpectrum(tilted, 16, { lagWindowHz: 60, whiteNoiseCorrection: 1e-4 }), 0.85, 320);
+    const g = Math.exp(ref.reduce((acc, v) => acc + Math.log(v), 0) / 320);
+    let maxErr = 0;
+    for (let k = 0; k < 320; k++) maxErr = Math.max(maxErr, Math.abs(w[k] - ref[k] / g));
+    expect(maxErr).toBeLessThan(1e-9);
     // A(z/γ) has a valley at the formant: smaller weight → larger step Δ = g/w there.
     expect(w[100]).toBeLessThan(w[50]);
     expect(w[100]).toBeLessThan(w[160]);

@@ -6,7 +6,7 @@
  *
  * Encoder and decoder both call this on s = B·exp(ê), so nothing extra is sent.
  */
-import { lpcFromPowerSpectrum } from '../dsp/lpc.js';
+import { gaussianLagWindow, levinson } from '../dsp/lpc.js';
 
 export const WEIGHT_TILT = 0.95;
 export const WEIGHT_GAMMA = 0.85;
@@ -16,6 +16,8 @@ export const WEIGHT_WHITE_NOISE = 1e-4;
 
 const tiltCache = new Map<number, Float64Array>();
 const twiddleCache = new Map<number, { cos: Float64Array; sin: Float64Array }>();
+
+const lagWindow = gaussianLagWindow(WEIGHT_LPC_ORDER, WEIGHT_LAG_WINDOW_HZ, 16000);
 
 /** cos(iω_k), sin(iω_k) for i = 1..order, row i−1, at ω_k = π(k + ½)/n (cached per n). */
 function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
@@ -51,15 +53,25 @@ function tiltResponse(n: number): Float64Array {
 export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Float64Array {
   const n = s.length;
   const tilt = tiltResponse(n);
-  const p = new Float64Array(n);
-  for (let k = 0; k < n; k++) p[k] = s[k] * tilt[k];
-  const a = lpcFromPowerSpectrum(p, WEIGHT_LPC_ORDER, {
-    lagWindowHz: WEIGHT_LAG_WINDOW_HZ,
-    whiteNoiseCorrection: WEIGHT_WHITE_NOISE,
-    sampleRate: 16000,
-  });
-  // |A(e^{jω}/γ)| = |Σ_i a_i γ^i e^{−jiω}| (same as lpcResponseAtBins, with cached twiddles).
+  // Autocorrelation of the tilted power spectrum, r[i] = (1/n) Σ_k p_k cos(iω_k), then the
+  // 60 Hz lag window and r[0] × 1.0001 — what lpcFromPowerSpectrum does, with cached cosines.
   const { cos, sin } = twiddles(n);
+  const r = new Float64Array(WEIGHT_LPC_ORDER + 1);
+  const p = new Float64Array(n);
+  let r0 = 0;
+  for (let k = 0; k < n; k++) {
+    p[k] = s[k] * tilt[k];
+    r0 += p[k];
+  }
+  r[0] = (r0 / n) * (1 + WEIGHT_WHITE_NOISE);
+  for (let i = 1; i <= WEIGHT_LPC_ORDER; i++) {
+    const o = (i - 1) * n;
+    let acc = 0;
+    for (let k = 0; k < n; k++) acc += p[k] * cos[o + k];
+    r[i] = (acc / n) * lagWindow[i];
+  }
+  const a = levinson(r, WEIGHT_LPC_ORDER).a;
+  // |A(e^{jω}/γ)| = |Σ_i a_i γ^i e^{−jiω}| (same as lpcResponseAtBins, with cached twiddles).
   const re = new Float64Array(n).fill(1);
   const im = new Float64Array(n);
   let g = 1;
