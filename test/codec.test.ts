@@ -164,3 +164,32 @@ describe('codec round trip (synthetic model)', () => {
     expect(dec.decodeFrame(new Uint8Array(20)).length).toBe(320);
   });
 });
+
+describe('layering (DESIGN §5)', () => {
+  it('encode/decode/info never import TensorFlow.js or training code', async () => {
+    const { readFileSync } = await import('node:fs');
+    const path = await import('node:path');
+    const root = path.resolve(__dirname, '..');
+    const seen = new Set<string>();
+    const bad: string[] = [];
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const src = readFileSync(file, 'utf8');
+      for (const m of src.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+        const spec = m[1] ?? m[2];
+        if (spec.startsWith('@tensorflow')) bad.push(`${path.relative(root, file)} imports ${spec}`);
+        if (spec.startsWith('.')) {
+          const target = path.resolve(path.dirname(file), spec).replace(/\.js$/, '.ts');
+          if (target.includes(`${path.sep}src${path.sep}train${path.sep}`)) bad.push(`${path.relative(root, file)} imports training code ${spec}`);
+          visit(target);
+        }
+      }
+    };
+    for (const entry of ['src/codec/codec.ts', 'src/cli/commands/encode.ts', 'src/cli/commands/decode.ts', 'src/cli/commands/info.ts']) {
+      visit(path.join(root, entry));
+    }
+    expect(seen.size).toBeGreaterThan(10);
+    expect(bad).toEqual([]);
+  });
+});
