@@ -276,6 +276,14 @@ describe('pSNR, STOI and ESTOI end to end', () => {
     expect(m.psnr).toBeGreaterThan(30);
   });
 
+  it('a silent degraded signal is scored, not rejected: STOI = ESTOI = 0, pSNR = 0 dB', () => {
+    const m = scorePair(ref, new Float32Array(ref.length), FS);
+    expect(m.lag).toBe(0);
+    expect(m.stoi).toBeCloseTo(0, 12);
+    expect(m.estoi).toBeCloseTo(0, 12);
+    expect(m.psnr).toBeCloseTo(0, 9);
+  });
+
   it('works at other rates for STOI (10 kHz input needs no resampling)', () => {
     const r10 = speechLike(2.5, 10000, 4);
     expect(stoi(r10, r10, 10000)).toBeCloseTo(1, 9);
@@ -306,6 +314,7 @@ describe('clear errors', () => {
     expect(() => psnr(x, x.subarray(0, 100))).toThrow(UserError);
     expect(() => stoi(x, x.subarray(0, 100), FS)).toThrow(/equal length/);
     expect(() => scorePair(x, x, 8000)).toThrow(/16000 Hz/);
+    expect(() => scorePair(x, new Float32Array(0), FS)).toThrow(/empty/);
     const bad = x.slice();
     bad[10] = NaN;
     expect(() => scorePair(x, bad, FS)).toThrow(/non-finite/);
