@@ -29,7 +29,7 @@ const OP = {
   i32GeU: 0x4f, i32Add: 0x6a, f32Mul: 0x94,
 } as const;
 const SIMD = {
-  load: 0x00, store: 0x0b, const: 0x0c, i32x4Splat: 0x11, f32x4Splat: 0x13,
+  load: 0x00, load32Splat: 0x09, store: 0x0b, const: 0x0c, i32x4Splat: 0x11, f32x4Splat: 0x13,
   f32x4Lt: 0x43, bitselect: 0x52, i32x4Add: 0xae, f32x4Add: 0xe4, f32x4Mul: 0xe6,
   f32x4Min: 0xe8, f32x4Max: 0xe9,
 } as const;
@@ -69,7 +69,7 @@ function str(s: string): number[] {
 /**
  * Build the module bytes for dimension `dim`, scanning `rows` input rows per pass (each codeword
  * block is loaded once and used for all of them). Export: search(data, groups, cb, norms,
- * blocks, out) over `groups` × `rows` consecutive rows; out gets 48 bytes per row
+ * blocks, out) over `groups` × `rows` consecutive rows, which hold −2x; out gets 48 bytes per row
  * (4 best scores, 4 runner-up scores, 4 best indices).
  */
 export function buildSearchModule(dim: number, rows = 2): Uint8Array {
@@ -93,8 +93,13 @@ export function buildSearchModule(dim: number, rows = 2): Uint8Array {
   const CI = 12, CV = 13, NORM = 14; // v128 locals
   const S = (q: number) => 15 + 5 * q, ACC2 = (q: number) => 16 + 5 * q;
   const B1 = (q: number) => 17 + 5 * q, B2 = (q: number) => 18 + 5 * q, BI = (q: number) => 19 + 5 * q;
-  const XS = (q: number, i: number) => 15 + 5 * rows + q * dim + i;
-  const nV128 = 3 + 5 * rows + rows * dim;
+  // −2x is read with v128.load32_splat inside the loop instead of living in locals: this keeps
+  // the live v128 values (5 per row + 3) within the 16 SIMD registers of x86-64 for rows ≤ 2.
+  const xs = (q: number, i: number) => {
+    get(XP);
+    simd(SIMD.load32Splat, 2, ...uleb(4 * (q * dim + i)));
+  };
+  const nV128 = 3 + 5 * rows;
 
   get(0); set(XP);
   get(5); set(OPL);
@@ -102,14 +107,6 @@ export function buildSearchModule(dim: number, rows = 2): Uint8Array {
   c.push(OP.block, 0x40, OP.loop, 0x40);
   get(G); get(1); c.push(OP.i32GeU, OP.brIf, 1);
   for (let q = 0; q < rows; q++) {
-    for (let i = 0; i < dim; i++) {
-      get(XP);
-      c.push(OP.f32Load, 2, ...uleb(4 * (q * dim + i)));
-      c.push(OP.f32Const, 0x00, 0x00, 0x00, 0xc0); // −2.0f: exact scaling
-      c.push(OP.f32Mul);
-      simd(SIMD.f32x4Splat);
-      set(XS(q, i));
-    }
     v128f32(Infinity); set(B1(q));
     v128f32(Infinity); set(B2(q));
     v128i32(0, 0, 0, 0); set(BI(q));
@@ -126,12 +123,12 @@ export function buildSearchModule(dim: number, rows = 2): Uint8Array {
     get(CBP); simd(SIMD.load, 4, ...uleb(16 * i)); set(CV);
     for (let q = 0; q < rows; q++) {
       if (i === 0) {
-        get(NORM); get(CV); get(XS(q, 0)); simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add); set(S(q));
+        get(NORM); get(CV); xs(q, 0); simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add); set(S(q));
       } else if (i === 1) {
-        get(CV); get(XS(q, 1)); simd(SIMD.f32x4Mul); set(ACC2(q));
+        get(CV); xs(q, 1); simd(SIMD.f32x4Mul); set(ACC2(q));
       } else {
         const acc = i % 2 === 0 ? S(q) : ACC2(q);
-        get(acc); get(CV); get(XS(q, i)); simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add); set(acc);
+        get(acc); get(CV); xs(q, i); simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add); set(acc);
       }
     }
   }
@@ -260,7 +257,9 @@ export function wasmScan(
   const outI = new Int32Array(buf, outOff, rows * 12);
   for (let s = r0; s < r1; s += rows) {
     const m = Math.min(rows, r1 - s);
-    dataView.set(data.subarray(s * dim, (s + m) * dim));
+    // The scan reads −2x (exact power-of-two scaling) so its inner loop is multiply-add only.
+    const src = data.subarray(s * dim, (s + m) * dim);
+    for (let t = 0; t < src.length; t++) dataView[t] = -2 * src[t];
     const groups = Math.ceil(m / R);
     dataView.fill(0, m * dim, groups * R * dim);
     inst.search(dataOff, groups, 0, cbBytes, blocks, outOff);
