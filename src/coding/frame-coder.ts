@@ -24,6 +24,8 @@ import {
   COMB_LAG_BITS,
   COMB_LAGS,
   COMB_OFFSETS,
+  COMB_OFFSET_MAX,
+  COMB_OFFSET_MIN,
   ESC_LENGTH_BITS,
   ESC_MAX_BITS,
   MAX_BIN_BITS,
@@ -223,6 +225,7 @@ export class FrameEncoder {
   private xSign: ArrayLike<number> = [];
   private readonly invGain: Float64Array;
   private readonly coder: RangeEncoder;
+  private readonly combCost = new Float64Array(COMB_BINS * (COMB_OFFSET_MAX - COMB_OFFSET_MIN + 1));
   /** Fields of the last encoded frame, kept only when recordFields is set (tests, statistics). */
   last: FrameFields | null = null;
   recordFields = false;
@@ -342,17 +345,19 @@ export class FrameEncoder {
     for (let k = 0; k < COMB_BINS; k++) off += cost(k, base[k]);
     // The comb can save at most what the band below 5 kHz costs.
     if (off <= COMB_MIN_SAVING_BITS) return { lag: 0, saving: 0 };
+    // Per-bin cost of every comb offset, then each lag is a sum of table lookups.
+    const span = COMB_OFFSET_MAX - COMB_OFFSET_MIN + 1;
+    const table = this.combCost;
+    for (let k = 0; k < COMB_BINS; k++) {
+      const row = k * span;
+      for (let o = 0; o < span; o++) table[row + o] = cost(k, base[k] + o + COMB_OFFSET_MIN);
+    }
     let best = Infinity;
     let lag = 0;
     for (let L = 0; L < COMB_LAGS; L++) {
       const comb = COMB_OFFSETS[L];
       let c = 0;
-      for (let k = 0; k < COMB_BINS && c < best; k++) {
-        let j = base[k] + comb[k];
-        j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
-        const mk = m[k];
-        c += mk < COST_MAGNITUDES ? MAGNITUDE_COST[j * COST_MAGNITUDES + mk] : magnitudeBits(j, Math.min(mk, maxMagnitude(j)));
-      }
+      for (let k = 0; k < COMB_BINS && c < best; k++) c += table[k * span + comb[k] - COMB_OFFSET_MIN];
       if (c < best) {
         best = c;
         lag = L;

@@ -172,3 +172,7 @@ function buildComb(i: number): Int8Array {
 
 /** Scale-index offsets of the comb, per lag index, for bins 0..COMB_BINS−1. */
 export const COMB_OFFSETS: readonly Int8Array[] = Array.from({ length: COMB_LAGS }, (_, i) => buildComb(i));
+
+/** Range of the comb offsets over all lags and bins (for the encoder's cost tables). */
+export const COMB_OFFSET_MIN = Math.min(...COMB_OFFSETS.map((o) => Math.min(...o)));
+export const COMB_OFFSET_MAX = Math.max(...COMB_OFFSETS.map((o) => Math.max(...o)));
