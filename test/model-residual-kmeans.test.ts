@@ -46,6 +46,13 @@ describe('residual k-means', () => {
     let err = 0;
     for (let i = 0; i < n * dim; i++) err += (data[i] - reconstruction[i]) ** 2;
     expect(err / n).toBeCloseTo(res.stages[3].distortion, 3);
+    let rms = 0;
+    for (let r = 0; r < n; r++) {
+      let e = 0;
+      for (let d = 0; d < dim; d++) e += (data[r * dim + d] - reconstruction[r * dim + d]) ** 2;
+      rms += Math.sqrt(e / dim);
+    }
+    expect(rms / n).toBeCloseTo(res.stages[3].meanRms, 3);
     expect(indices.length).toBe(n * 4);
     for (const j of indices) expect(j >= 0 && j < 32).toBe(true);
     // Fewer stages → more distortion.

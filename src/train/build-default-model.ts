@@ -20,7 +20,7 @@ import {
 } from '../model/codec-model.js';
 import { defaultAnalysisMatrix, defaultSynthesisMatrix } from '../model/default-envelope.js';
 import { activeFrames, datasetFeatures, defaultCacheDir, envelopeVectors, scanAudioFiles } from './features.js';
-import { msvqQuantize, trainResidualKMeans } from '../vq/residual-kmeans.js';
+import { trainResidualKMeans } from '../vq/residual-kmeans.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { UserError } from '../errors.js';
 
@@ -54,18 +54,6 @@ function parseModes(text: string): Record<string, number> {
     out[m[1]] = Number(m[2]);
   }
   return out;
-}
-
-/** Mean per-frame log-spectral distortion in dB between e and ê (band domain, natural-log powers). */
-function envelopeLsdDb(e: Float32Array, eHat: Float32Array, n: number, dim: number): number {
-  const toDb = 10 / Math.LN10;
-  let acc = 0;
-  for (let r = 0; r < n; r++) {
-    let s = 0;
-    for (let d = 0; d < dim; d++) { const t = toDb * (e[r * dim + d] - eHat[r * dim + d]); s += t * t; }
-    acc += Math.sqrt(s / dim);
-  }
-  return acc / n;
 }
 
 function bar(label: string): cliProgress.SingleBar | null {
@@ -156,14 +144,11 @@ async function main(): Promise<void> {
   kb?.update(o.stages * o.iterations);
   kb?.stop();
 
-  // 4. Per-stage figures on the training data: distortion, envelope LSD, perplexity.
-  const perStage = res.stages.map((s) => {
-    const { reconstruction } = msvqQuantize(data, n, BANDS, res.codebooks, s.stage + 1);
-    return {
-      stage: s.stage + 1, iterations: s.iterations, meanSquaredError: s.distortion, envelopeLsdDb: envelopeLsdDb(data, reconstruction, n, BANDS),
-      perplexity: s.perplexity, unusedCodewords: s.unused, reseeded: s.reseeded,
-    };
-  });
+  // 4. Per-stage figures on the training data (the trainer's residuals are the greedy MSVQ's).
+  const perStage = res.stages.map((s) => ({
+    stage: s.stage + 1, iterations: s.iterations, meanSquaredError: s.distortion, envelopeLsdDb: (10 / Math.LN10) * s.meanRms,
+    perplexity: s.perplexity, unusedCodewords: s.unused, reseeded: s.reseeded,
+  }));
   const wallSeconds = (performance.now() - t0) / 1000;
 
   // 5. Model and card.

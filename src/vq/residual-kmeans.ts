@@ -49,6 +49,8 @@ export interface StageReport {
   iterations: number;
   /** Mean ‖residual‖² per vector after this stage (sum over dims). */
   distortion: number;
+  /** Mean over vectors of the RMS residual, √(‖r‖²/dim) (×10/ln 10 = log-spectral distortion in dB for natural-log powers). */
+  meanRms: number;
   /** exp(entropy) of the codeword usage on the training data, ≤ 2^bits. */
   perplexity: number;
   /** Codewords re-seeded because they were empty, over all iterations. */
@@ -130,8 +132,16 @@ export async function trainResidualKMeans(data: Float32Array, n: number, dim: nu
         const p = counts[j] / n;
         entropy -= p * Math.log(p);
       }
+      let rmsSum = 0;
+      for (let r = 0; r < n; r++) {
+        let e = 0;
+        for (let d = 0; d < dim; d++) e += residual[r * dim + d] ** 2;
+        rmsSum += Math.sqrt(e / dim);
+      }
       codebooks.push(cb);
-      stages.push({ stage: s, iterations, distortion: meanSquaredNorm(residual, n, dim), perplexity: Math.exp(entropy), reseeded: reseededTotal, unused });
+      stages.push({
+        stage: s, iterations, distortion: meanSquaredNorm(residual, n, dim), meanRms: rmsSum / n, perplexity: Math.exp(entropy), reseeded: reseededTotal, unused,
+      });
     }
     return { codebooks, initialDistortion, stages };
   } finally {
