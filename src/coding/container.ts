@@ -72,6 +72,7 @@ function checkHeaderFields(h: StreamHeader): string | null {
     return `original length ${h.originalLength} is out of range`;
   }
   const frames = frameCountFor(codedLength(h.originalLength, h.originalRate));
+  if (frames > 0xffffffff) return `length ${h.originalLength} at ${h.originalRate} Hz needs more frames than a stream can hold`;
   if (h.frameCount !== frames) {
     return `frame count ${h.frameCount} does not match the length ${h.originalLength} at ${h.originalRate} Hz (expected ${frames})`;
   }
