@@ -49,6 +49,13 @@ function tiltResponse(n: number): Float64Array {
   return t;
 }
 
+let scratch: { p: Float64Array; re: Float64Array; im: Float64Array } | null = null;
+/** Reused work arrays (single-threaded; no call re-enters). */
+function scratchFor(n: number): { p: Float64Array; re: Float64Array; im: Float64Array } {
+  if (!scratch || scratch.p.length !== n) scratch = { p: new Float64Array(n), re: new Float64Array(n), im: new Float64Array(n) };
+  return scratch;
+}
+
 /** Weights w (length s.length, geometric mean 1) from the per-bin variance s. */
 export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Float64Array {
   const n = s.length;
@@ -57,7 +64,8 @@ export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Flo
   // 60 Hz lag window and r[0] × 1.0001 — what lpcFromPowerSpectrum does, with cached cosines.
   const { cos, sin } = twiddles(n);
   const r = new Float64Array(WEIGHT_LPC_ORDER + 1);
-  const p = new Float64Array(n);
+  const sc = scratchFor(n);
+  const p = sc.p;
   let r0 = 0;
   for (let k = 0; k < n; k++) {
     p[k] = s[k] * tilt[k];
@@ -72,8 +80,8 @@ export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Flo
   }
   const a = levinson(r, WEIGHT_LPC_ORDER).a;
   // |A(e^{jω}/γ)| = |Σ_i a_i γ^i e^{−jiω}| (same as lpcResponseAtBins, with cached twiddles).
-  const re = new Float64Array(n).fill(1);
-  const im = new Float64Array(n);
+  const re = sc.re.fill(1);
+  const im = sc.im.fill(0);
   let g = 1;
   for (let i = 1; i < a.length; i++) {
     g *= WEIGHT_GAMMA;
