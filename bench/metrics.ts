@@ -5,10 +5,14 @@
  * reference values, so a speed change that breaks accuracy shows up here too.
  * Each figure is the median of several rounds after a warm-up; the machine is shared, so
  * CPU-time rates (user+system of this process) are given beside wall-clock rates.
- * pystoi (about 100× real time on a typical machine) cannot be run here to compare in the
- * same run; the figures below are absolute.
+ * pystoi itself is not installed here (and cannot be), so it cannot be timed in the same run.
+ * As the nearest same-run baseline, when python3 with numpy and scipy is available the bench
+ * also times a NumPy/SciPy STOI written the way the reference implementation computes it
+ * (scipy resample_poly with the Octave window, per-frame rfft, band matrix product) on the
+ * same files, checks that it reproduces pairs.tsv, and reports our STOI speed as a ratio to it.
  * Writes bench/results/metrics.json.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,6 +103,71 @@ async function loadPairs(): Promise<Pair[]> {
   return pairs;
 }
 
+const NUMPY_BASELINE = String.raw`
+import sys, time, json, numpy as np
+from scipy.signal import resample_poly
+from scipy.io import wavfile
+EPS = np.finfo(float).eps
+def octave_window(p, q):
+    fc = 1 / (2 * max(p, q)); L = int(np.ceil(52 / (28.714 * fc / 10))); t = np.arange(-L, L + 1)
+    h = np.kaiser(2 * L + 1, 0.1102 * (60 - 8.7)) * 2 * p * fc * np.sinc(2 * fc * t)
+    return h / h.sum()
+H = octave_window(5, 8)
+W = np.hanning(258)[1:-1]
+f = np.linspace(0, 10000, 513)[:257]; k = np.arange(15.)
+OBM = np.zeros((15, 257))
+for i in range(15):
+    OBM[i, np.argmin((f - 150 * 2 ** ((2 * k[i] - 1) / 6)) ** 2):np.argmin((f - 150 * 2 ** ((2 * k[i] + 1) / 6)) ** 2)] = 1
+def frames(x):
+    return np.array([W * x[i:i + 256] for i in range(0, len(x) - 256, 128)])
+def ola(F):
+    out = np.zeros((len(F) - 1) * 128 + 256)
+    for i, fr in enumerate(F): out[i * 128:i * 128 + 256] += fr
+    return out
+def stoi(x, y):
+    x = resample_poly(x, 10000, 16000, window=H); y = resample_poly(y, 10000, 16000, window=H)
+    X = frames(x); Y = frames(y); e = 20 * np.log10(np.linalg.norm(X, axis=1) + EPS); m = (e.max() - 40 - e) < 0
+    x = ola(X[m]); y = ola(Y[m])
+    xs = np.array([np.fft.rfft(fr, 512) for fr in frames(x)]).T; ys = np.array([np.fft.rfft(fr, 512) for fr in frames(y)]).T
+    xt = np.sqrt(OBM @ np.abs(xs) ** 2); yt = np.sqrt(OBM @ np.abs(ys) ** 2)
+    xg = np.array([xt[:, j - 30:j] for j in range(30, xt.shape[1] + 1)]); yg = np.array([yt[:, j - 30:j] for j in range(30, xt.shape[1] + 1)])
+    a = np.linalg.norm(xg, axis=2, keepdims=True) / (np.linalg.norm(yg, axis=2, keepdims=True) + EPS)
+    yp = np.minimum(yg * a, xg * (1 + 10 ** (15 / 20)))
+    yp = yp - yp.mean(2, keepdims=True); xg = xg - xg.mean(2, keepdims=True)
+    yp /= np.linalg.norm(yp, axis=2, keepdims=True) + EPS; xg /= np.linalg.norm(xg, axis=2, keepdims=True) + EPS
+    return np.sum(yp * xg) / (xg.shape[0] * xg.shape[1])
+ref_dir = sys.argv[1]; rounds = int(sys.argv[2])
+rows = [l.rstrip('\n').split('\t') for l in open(ref_dir + '/pairs.tsv')]
+head = rows[0]; rows = rows[1:]
+rd = lambda p: wavfile.read(ref_dir + '/' + p)[1].astype(np.float64) / 32768
+pairs = [(rd(r[head.index('reference')]), rd(r[head.index('degraded')]), float(r[head.index('stoi_raw')])) for r in rows]
+audio = sum(len(x) for x, _, _ in pairs) / 16000
+dev = max(abs(stoi(x, y) - v) for x, y, v in pairs)
+wall = []; cpu = []
+for _ in range(rounds):
+    t0 = time.perf_counter(); c0 = time.process_time()
+    for x, y, _ in pairs: stoi(x, y)
+    wall.append(audio / (time.perf_counter() - t0)); cpu.append(audio / (time.process_time() - c0))
+print(json.dumps({'wall': sorted(wall)[len(wall) // 2], 'cpu': sorted(cpu)[len(cpu) // 2], 'maxDeviation': dev}))
+`;
+
+interface Baseline {
+  audioSecondsPerSecond: number;
+  audioSecondsPerCpuSecond: number;
+  maxDeviationStoiRaw: number;
+}
+
+/** Time the NumPy/SciPy STOI on the same pairs; undefined when python3/numpy/scipy are missing. */
+function numpyStoiBaseline(rounds: number): Baseline | undefined {
+  const r = spawnSync('python3', ['-c', NUMPY_BASELINE, REFERENCE_DIR, String(rounds)], { encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0 || !r.stdout) {
+    process.stderr.write(`bench:metrics: NumPy STOI baseline unavailable (${(r.stderr || String(r.error ?? '')).trim().split('\n').pop()})\n`);
+    return undefined;
+  }
+  const j = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { wall: number; cpu: number; maxDeviation: number };
+  return { audioSecondsPerSecond: j.wall, audioSecondsPerCpuSecond: j.cpu, maxDeviationStoiRaw: j.maxDeviation };
+}
+
 async function main(): Promise<void> {
   if (!existsSync(path.join(REFERENCE_DIR, 'pairs.tsv'))) {
     process.stderr.write(`bench:metrics: ${REFERENCE_DIR}/pairs.tsv not found (set NSVQ_SHARED_DIR); nothing to measure\n`);
@@ -130,6 +199,7 @@ async function main(): Promise<void> {
     scorePair: measure(pairs, (p) => (sink += scorePair(p.ref, p.deg, FS).stoi)),
   };
   if (!Number.isFinite(sink)) throw new Error('non-finite metric');
+  const baseline = numpyStoiBaseline(3);
 
   process.stdout.write(`metrics bench: ${pairs.length} pairs, ${audioSeconds.toFixed(1)} s of 16 kHz audio per round, ${ROUNDS} rounds\n`);
   process.stdout.write('metric       audio s / wall s   audio s / CPU s\n');
@@ -141,7 +211,16 @@ async function main(): Promise<void> {
       `stoi ${dev.stoi.toExponential(2)}, estoi ${dev.estoi.toExponential(2)}, pSNR ${dev.psnrDb.toExponential(2)} dB, ` +
       `lag mismatches ${lagMismatches}\n`,
   );
-  process.stdout.write('(pystoi, ~100× real time elsewhere, cannot run on this machine for a same-run comparison)\n');
+  if (baseline) {
+    process.stdout.write(
+      `NumPy/SciPy STOI baseline (same files, same run; pystoi itself is not installable here): ` +
+        `${baseline.audioSecondsPerSecond.toFixed(0)}× wall, ${baseline.audioSecondsPerCpuSecond.toFixed(0)}× CPU, ` +
+        `max |stoi_raw deviation| ${baseline.maxDeviationStoiRaw.toExponential(2)}\n` +
+        `our STOI vs baseline: ${(rates.stoi.audioSecondsPerSecond / baseline.audioSecondsPerSecond).toFixed(2)}× wall, ` +
+        `${(rates.stoi.audioSecondsPerCpuSecond / baseline.audioSecondsPerCpuSecond).toFixed(2)}× CPU\n`,
+    );
+  }
+  process.stdout.write('(pystoi is quoted at ~100× real time elsewhere; it cannot be run here for a same-run comparison)\n');
 
   const out = {
     bench: 'metrics',
@@ -157,7 +236,14 @@ async function main(): Promise<void> {
     rates,
     maxDeviation: dev,
     lagMismatches,
-    note: 'pystoi (~100x real time) is not installed here, so no same-run comparison',
+    numpyStoiBaseline: baseline ?? null,
+    stoiSpeedupVsNumpyBaseline: baseline
+      ? {
+          wall: rates.stoi.audioSecondsPerSecond / baseline.audioSecondsPerSecond,
+          cpu: rates.stoi.audioSecondsPerCpuSecond / baseline.audioSecondsPerCpuSecond,
+        }
+      : null,
+    note: 'pystoi (~100x real time elsewhere) is not installed here; the NumPy/SciPy baseline computes STOI the same way on the same files in the same run',
   };
   const dir = path.join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
