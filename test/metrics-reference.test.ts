@@ -1,7 +1,11 @@
 /**
  * Reproduces every row of shared/reference/pairs.tsv (reference values from pystoi and the
  * DESIGN §4 pSNR): stoi_raw/estoi_raw on the files as stored, the lag exactly, and
- * stoi/estoi/pSNR after alignment. Tolerances: 1e-3 (STOI/ESTOI), 0.05 dB (pSNR).
+ * stoi/estoi/pSNR after alignment. The issue's tolerances are 1e-3 (STOI/ESTOI) and 0.05 dB
+ * (pSNR); the implementation reproduces the table to its printed precision (≤ 5e-7 and
+ * ≤ 5e-5 dB), so these tests hold it to 1e-5 and 1e-3 dB: a drift that the loose tolerances
+ * would hide (a 35 dB silence range moves STOI by ~1e-3; strict-overlap trimming instead of
+ * the reference's zero fill by ~2e-4) fails here.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -69,6 +73,9 @@ function readPairs(): Row[] {
   });
 }
 
+const STOI_TOL = 1e-5;
+const PSNR_TOL_DB = 1e-3;
+
 if (!HAVE_SHARED) noteSkip('metrics reference pairs (pairs.tsv)');
 
 describe.skipIf(!HAVE_SHARED)('metrics reproduce shared/reference/pairs.tsv', () => {
@@ -94,14 +101,14 @@ describe.skipIf(!HAVE_SHARED)('metrics reproduce shared/reference/pairs.tsv', ()
       const ref = load(row.reference);
       const deg = load(row.degraded);
       const raw = stoiEnvelopes(ref, deg, 16000);
-      expect(Math.abs(stoiFromEnvelopes(raw) - row.stoiRaw)).toBeLessThan(1e-3);
-      expect(Math.abs(estoiFromEnvelopes(raw) - row.estoiRaw)).toBeLessThan(1e-3);
+      expect(Math.abs(stoiFromEnvelopes(raw) - row.stoiRaw)).toBeLessThan(STOI_TOL);
+      expect(Math.abs(estoiFromEnvelopes(raw) - row.estoiRaw)).toBeLessThan(STOI_TOL);
       // scorePair = findLag → applyLag → STOI/ESTOI/pSNR on the aligned pair.
       const m = scorePair(ref, deg, 16000);
       expect(m.lag).toBe(row.lag);
-      expect(Math.abs(m.stoi - row.stoiAligned)).toBeLessThan(1e-3);
-      expect(Math.abs(m.estoi - row.estoiAligned)).toBeLessThan(1e-3);
-      expect(Math.abs(m.psnr - row.psnrDb)).toBeLessThan(0.05);
+      expect(Math.abs(m.stoi - row.stoiAligned)).toBeLessThan(STOI_TOL);
+      expect(Math.abs(m.estoi - row.estoiAligned)).toBeLessThan(STOI_TOL);
+      expect(Math.abs(m.psnr - row.psnrDb)).toBeLessThan(PSNR_TOL_DB);
     });
   }
 });
