@@ -70,6 +70,22 @@ describe('baselines share the call shape', () => {
     ema.dispose();
   });
 
+  it('EMA and k-means training lower the quantization MSE through trainStep', () => {
+    const rng = new Rng(53);
+    const n = 800;
+    const data = rng.normalArray(n * 2);
+    for (const q of [
+      new EMA({ codebookSize: 16, dim: 2, init: rng.normalArray(32, 2), seed: 1 }),
+      new MiniBatchKMeans({ codebookSize: 16, dim: 2, init: rng.normalArray(32, 2), seed: 1 }),
+    ]) {
+      const first = trainStep(q, data, n, 1, null).mse;
+      let last = first;
+      for (let s = 2; s <= 20; s++) last = trainStep(q, data, n, s, null).mse;
+      expect(last).toBeLessThan(0.5 * first);
+      q.dispose();
+    }
+  });
+
   it('mini-batch k-means: Sculley per-sample updates with 1/v learning rate', () => {
     const km = new MiniBatchKMeans({ codebookSize: 2, dim: 1, init: Float32Array.from([0, 10]), reassignmentRatio: 0 });
     km.update(Float32Array.from([1, 3]), Int32Array.from([0, 0]));

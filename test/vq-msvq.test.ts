@@ -62,6 +62,36 @@ describe('MultiStageNSVQ structure', () => {
     vq.dispose();
   });
 
+  it('weighted: stages search ‖w⊙(r − c)‖ and x̂′ keeps the weighted total error norm', () => {
+    const vq = new MultiStageNSVQ({ stages: 2, codebookSize: K, dim: D, init: init.slice(0, 2), stageDropout: false, seed: 12 });
+    const w = Float32Array.from({ length: n * D }, (_, i) => 0.3 + ((i * 7919) % 13) / 6);
+    const r = vq.forward(tf.tensor2d(data, [n, D]), { weights: tf.tensor2d(w, [n, D]) });
+    const out = r.quantized.dataSync();
+    // stage 0: weighted nearest of x; stage 1: weighted nearest of the residual
+    const resid = data.slice();
+    for (let s = 0; s < 2; s++) {
+      for (let b = 0; b < n; b++) {
+        let best = -1, bestD = Infinity;
+        for (let j = 0; j < K; j++) {
+          let d = 0;
+          for (let i = 0; i < D; i++) d += (w[b * D + i] * (resid[b * D + i] - init[s][j * D + i])) ** 2;
+          if (d < bestD) { bestD = d; best = j; }
+        }
+        expect(r.indices[s][b]).toBe(best);
+      }
+      for (let b = 0; b < n; b++) for (let i = 0; i < D; i++) resid[b * D + i] -= init[s][r.indices[s][b] * D + i];
+    }
+    for (let b = 0; b < n; b++) {
+      let e = 0, sub = 0;
+      for (let i = 0; i < D; i++) {
+        e += (w[b * D + i] * resid[b * D + i]) ** 2;
+        sub += (w[b * D + i] * (out[b * D + i] - data[b * D + i])) ** 2;
+      }
+      expect(Math.sqrt(sub)).toBeCloseTo(Math.sqrt(e), 4);
+    }
+    vq.dispose();
+  });
+
   it('stage dropout truncates rows to k ∈ {1…S} stages; dropped stages get index −1 and no gradient', () => {
     const vq = new MultiStageNSVQ({ stages: S, codebookSize: K, dim: D, init, seed: 10 });
     const x = tf.tensor2d(data, [n, D]);
