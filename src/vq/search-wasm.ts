@@ -72,7 +72,7 @@ function str(s: string): number[] {
  * blocks, out) over `groups` × `rows` consecutive rows, which hold −2x; out gets 48 bytes per row
  * (4 best scores, 4 runner-up scores, 4 best indices).
  */
-export function buildSearchModule(dim: number, rows = 2): Uint8Array {
+export function buildSearchModule(dim: number, rows = 2, accs = 2): Uint8Array {
   const c: number[] = [];
   const simd = (op: number, ...imm: number[]) => c.push(0xfd, ...uleb(op), ...imm);
   const get = (l: number) => c.push(OP.localGet, ...uleb(l));
@@ -91,15 +91,18 @@ export function buildSearchModule(dim: number, rows = 2): Uint8Array {
   // params 0 data, 1 groups, 2 cb, 3 norms, 4 blocks, 5 out
   const G = 6, B = 7, CBP = 8, NP = 9, XP = 10, OPL = 11; // i32 locals
   const CI = 12, CV = 13, NORM = 14; // v128 locals
-  const S = (q: number) => 15 + 5 * q, ACC2 = (q: number) => 16 + 5 * q;
-  const B1 = (q: number) => 17 + 5 * q, B2 = (q: number) => 18 + 5 * q, BI = (q: number) => 19 + 5 * q;
+  const A = Math.max(1, Math.min(accs, dim));
+  const per = A + 3;
+  const ACC = (q: number, a: number) => 15 + per * q + a;
+  const S = (q: number) => ACC(q, 0);
+  const B1 = (q: number) => 15 + per * q + A, B2 = (q: number) => 16 + per * q + A, BI = (q: number) => 17 + per * q + A;
   // −2x is read with v128.load32_splat inside the loop instead of living in locals: this keeps
-  // the live v128 values (5 per row + 3) within the 16 SIMD registers of x86-64 for rows ≤ 2.
+  // the live v128 values ((A + 3) per row + 3) within the 16 SIMD registers of x86-64.
   const xs = (q: number, i: number) => {
     get(XP);
     simd(SIMD.load32Splat, 2, ...uleb(4 * (q * dim + i)));
   };
-  const nV128 = 3 + 5 * rows;
+  const nV128 = 3 + per * rows;
 
   get(0); set(XP);
   get(5); set(OPL);
@@ -118,22 +121,27 @@ export function buildSearchModule(dim: number, rows = 2): Uint8Array {
   c.push(OP.block, 0x40, OP.loop, 0x40);
   get(B); get(4); c.push(OP.i32GeU, OP.brIf, 1);
   get(NP); simd(SIMD.load, 4, 0); set(NORM);
-  // Two partial sums per row (even / odd components) shorten the dependency chains.
+  // A partial sums per row (component i goes to sum i mod A) shorten the dependency chains.
   for (let i = 0; i < dim; i++) {
     get(CBP); simd(SIMD.load, 4, ...uleb(16 * i)); set(CV);
     for (let q = 0; q < rows; q++) {
+      const acc = ACC(q, i % A);
       if (i === 0) {
-        get(NORM); get(CV); xs(q, 0); simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add); set(S(q));
-      } else if (i === 1) {
-        get(CV); xs(q, 1); simd(SIMD.f32x4Mul); set(ACC2(q));
+        get(NORM); get(CV); xs(q, 0); simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add); set(acc);
+      } else if (i < A) {
+        get(CV); xs(q, i); simd(SIMD.f32x4Mul); set(acc);
       } else {
-        const acc = i % 2 === 0 ? S(q) : ACC2(q);
         get(acc); get(CV); xs(q, i); simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add); set(acc);
       }
     }
   }
   for (let q = 0; q < rows; q++) {
-    if (dim > 1) { get(S(q)); get(ACC2(q)); simd(SIMD.f32x4Add); set(S(q)); }
+    // pairwise combination of the partial sums into ACC(q, 0)
+    for (let width = 1; width < A; width *= 2) {
+      for (let a = 0; a + width < A; a += 2 * width) {
+        get(ACC(q, a)); get(ACC(q, a + width)); simd(SIMD.f32x4Add); set(ACC(q, a));
+      }
+    }
     // b2 = min(b2, max(s, b1)); bi = s < b1 ? ci : bi; b1 = min(b1, s)
     get(B2(q)); get(S(q)); get(B1(q)); simd(SIMD.f32x4Max); simd(SIMD.f32x4Min); set(B2(q));
     get(CI); get(BI(q)); get(S(q)); get(B1(q)); simd(SIMD.f32x4Lt); simd(SIMD.bitselect); set(BI(q));
@@ -168,8 +176,14 @@ export function buildSearchModule(dim: number, rows = 2): Uint8Array {
   ]);
 }
 
-/** Rows per pass of the generated scan (see buildSearchModule). */
+/** Rows per pass and partial sums per row of the generated scan (see buildSearchModule). */
 let rowsPerPass = 2;
+let accsPerRow = 2;
+/** For benchmarks: choose the number of partial sums per row (1–4). */
+export function setWasmAccumulators(a: number): void {
+  if (!Number.isInteger(a) || a < 1 || a > 4) throw new RangeError('accumulators must be 1…4');
+  accsPerRow = a;
+}
 /** For benchmarks: choose how many rows the SIMD scan handles per pass (1–4). */
 export function setWasmRowsPerPass(r: number): void {
   if (!Number.isInteger(r) || r < 1 || r > 4) throw new RangeError('rows per pass must be 1…4');
@@ -188,11 +202,11 @@ export const WASM_MAX_DIM = 64;
 
 function instanceFor(dim: number): Instance | null {
   if (dim > WASM_MAX_DIM) return null;
-  const key = `${dim}x${rowsPerPass}`;
+  const key = `${dim}x${rowsPerPass}x${accsPerRow}`;
   let inst = instances.get(key);
   if (inst === undefined) {
     try {
-      const m = new WebAssembly.Instance(new WebAssembly.Module(buildSearchModule(dim, rowsPerPass)));
+      const m = new WebAssembly.Instance(new WebAssembly.Module(buildSearchModule(dim, rowsPerPass, accsPerRow)));
       inst = { search: m.exports.search as Instance['search'], mem: m.exports.mem as WasmMemory };
     } catch {
       inst = null; // no WebAssembly SIMD in this runtime: callers use the JS kernel
