@@ -204,8 +204,11 @@ export function designResamplerFilter(fromRate: number, toRate: number, opts: Re
   };
 }
 
+/** Output buffers the engine writes: float32 audio, or float64 for analysis code (STOI). */
+export type SampleArray = Float32Array | Float64Array;
+
 /** Dot product of `n` coefficients from c[cb] with `n` samples from x[xb], four partial sums. */
-function dot(c: Float64Array, cb: number, x: Float32Array, xb: number, n: number): number {
+function dot(c: Float64Array, cb: number, x: Float64Array, xb: number, n: number): number {
   let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
   let t = 0;
   for (; t + 3 < n; t += 4) {
@@ -218,16 +221,39 @@ function dot(c: Float64Array, cb: number, x: Float32Array, xb: number, n: number
   return a0 + a1 + (a2 + a3);
 }
 
+/** The same dot product for two signals at once (each coefficient loaded once); result in pairOut. */
+function dotPair(c: Float64Array, cb: number, x: Float64Array, y: Float64Array, xb: number, n: number, pairOut: Float64Array): void {
+  let a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+  let t = 0;
+  for (; t + 1 < n; t += 2) {
+    const h0 = c[cb + t], h1 = c[cb + t + 1];
+    a0 += h0 * x[xb + t];
+    b0 += h0 * y[xb + t];
+    a1 += h1 * x[xb + t + 1];
+    b1 += h1 * y[xb + t + 1];
+  }
+  for (; t < n; t++) {
+    a0 += c[cb + t] * x[xb + t];
+    b0 += c[cb + t] * y[xb + t];
+  }
+  pairOut[0] = a0 + a1;
+  pairOut[1] = b0 + b1;
+}
+
 /**
- * Streaming polyphase engine with bounded state: a history buffer of taps + CHUNK input samples.
- * Output k is produced as soon as its last input sample has arrived; `finish` feeds zeros until
- * the total output reaches `outputLength(total input)`. The concatenated output of any sequence
- * of pushes is bit-identical to one push of the whole signal (same rows, same summation order).
+ * Streaming polyphase engine with bounded state: a float64 history buffer of taps + CHUNK input
+ * samples per channel (one channel, or a pair filtered together). Output k is produced as soon
+ * as its last input sample has arrived; `finish` feeds zeros until the total output reaches
+ * `outputLength(total input)`. The concatenated output of any sequence of pushes is
+ * bit-identical to one push of the whole signal (same rows, same summation order).
  */
 export class PolyphaseResampler {
   private readonly f: PolyphaseFilter;
   private readonly outputLength: (n: number) => number;
-  private readonly buf: Float32Array;
+  private readonly buf: Float64Array;
+  /** Second channel's history (pair mode only). */
+  private readonly buf2: Float64Array | null;
+  private readonly pairOut = new Float64Array(2);
   /** Absolute input index of buf[0] (negative at the start: leading zeros). */
   private bufStart: number;
   private bufLen: number;
@@ -243,46 +269,54 @@ export class PolyphaseResampler {
   /**
    * @param outputLength total output for a total input of n samples (default round(n·L/M), i.e.
    *   resampledLength).
+   * @param channels 1, or 2 to filter a pair of equal-length signals together (pushPairInto).
    */
-  constructor(filter: PolyphaseFilter, outputLength?: (n: number) => number) {
+  constructor(filter: PolyphaseFilter, outputLength?: (n: number) => number, channels: 1 | 2 = 1) {
     this.f = filter;
     const { up, down } = filter;
+    if (filter.phases !== up && channels === 2) throw new RangeError('PolyphaseResampler: pair mode needs an exact phase table');
     this.outputLength = outputLength ?? ((n) => resampledLength(n, down, up));
     this.stepInt = Math.floor(down / up);
     this.stepRem = down % up;
     this.phase = filter.offset % up;
     this.j = (filter.offset - this.phase) / up;
-    // Room for one row of history plus a chunk; the history never exceeds `taps` samples because
-    // everything before the next output's first tap is dropped after every chunk.
-    const history = filter.taps + this.stepInt + 2;
-    this.buf = new Float32Array(history + CHUNK);
+    // Room for one row of history plus a chunk: after every chunk everything before the next
+    // output's first tap is dropped, and what is left is shorter than one row.
+    const size = filter.taps + this.stepInt + 2 + CHUNK;
+    this.buf = new Float64Array(size);
+    this.buf2 = channels === 2 ? new Float64Array(size) : null;
     // Start with zeros covering every index the first output may read before x[0].
     this.bufStart = Math.min(0, this.j - filter.lead);
     this.bufLen = -this.bufStart;
   }
 
   /** Compute outputs whose last tap is below absolute input index `end`, at most `limit`, into out[outPos…]. */
-  private produce(end: number, limit: number, out: Float32Array, outPos: number): number {
+  private produce(end: number, limit: number, out: SampleArray, out2: SampleArray | null, outPos: number): number {
     const { coefs, taps, lead, up, phases } = this.f;
     const buf = this.buf;
+    const buf2 = this.buf2;
+    const pairOut = this.pairOut;
     const exact = phases === up;
     let { j, phase } = this;
     let k = 0;
     const lastNeeded = taps - 1 - lead; // output at j needs input up to j + lastNeeded
     while (k < limit && j + lastNeeded < end) {
       const xb = j - lead - this.bufStart;
-      let v: number;
-      if (exact) {
-        v = dot(coefs, phase * taps, buf, xb, taps);
+      if (buf2 && out2) {
+        dotPair(coefs, phase * taps, buf, buf2, xb, taps, pairOut);
+        out[outPos + k] = pairOut[0];
+        out2[outPos + k] = pairOut[1];
+      } else if (exact) {
+        out[outPos + k] = dot(coefs, phase * taps, buf, xb, taps);
       } else {
+        // Linear interpolation between the two table rows around fraction φ/L.
         const pos = (phase * phases) / up;
         const row = Math.floor(pos);
         const a = pos - row;
         const d0 = dot(coefs, row * taps, buf, xb, taps);
         const d1 = dot(coefs, (row + 1) * taps, buf, xb, taps);
-        v = d0 + a * (d1 - d0);
+        out[outPos + k] = d0 + a * (d1 - d0);
       }
-      out[outPos + k] = v;
       k++;
       j += this.stepInt;
       phase += this.stepRem;
@@ -302,28 +336,41 @@ export class PolyphaseResampler {
     const drop = keepFrom - this.bufStart;
     if (drop <= 0) return;
     this.buf.copyWithin(0, drop, this.bufLen);
+    this.buf2?.copyWithin(0, drop, this.bufLen);
     this.bufStart += drop;
     this.bufLen -= drop;
   }
 
-  /** Append x (or `count` zeros when x is null) and compute outputs into out[outPos…], at most `limit`. */
-  private feed(x: ArrayLike<number> | null, count: number, out: Float32Array, outPos: number, limit: number): number {
+  private static copyIn(dst: Float64Array, at: number, src: ArrayLike<number> | null, off: number, n: number): void {
+    if (src === null) dst.fill(0, at, at + n);
+    else if (src instanceof Float32Array || src instanceof Float64Array) dst.set(src.subarray(off, off + n), at);
+    else for (let i = 0; i < n; i++) dst[at + i] = src[off + i];
+  }
+
+  /**
+   * Append `count` samples of x (and y in pair mode; zeros when null) and compute outputs into
+   * out[outPos…], at most `limit`.
+   */
+  private feed(
+    x: ArrayLike<number> | null,
+    y: ArrayLike<number> | null,
+    count: number,
+    out: SampleArray,
+    out2: SampleArray | null,
+    outPos: number,
+    limit: number,
+  ): number {
     let produced = 0;
     let off = 0;
     while (off < count) {
       this.compact();
       const n = Math.min(count - off, this.buf.length - this.bufLen);
       if (n === 0) throw new Error('PolyphaseResampler: history buffer full');
-      if (x instanceof Float32Array) {
-        this.buf.set(x.subarray(off, off + n), this.bufLen);
-      } else if (x) {
-        for (let i = 0; i < n; i++) this.buf[this.bufLen + i] = x[off + i];
-      } else {
-        this.buf.fill(0, this.bufLen, this.bufLen + n);
-      }
+      PolyphaseResampler.copyIn(this.buf, this.bufLen, x, off, n);
+      if (this.buf2) PolyphaseResampler.copyIn(this.buf2, this.bufLen, y, off, n);
       this.bufLen += n;
       off += n;
-      produced += this.produce(this.bufStart + this.bufLen, limit - produced, out, outPos + produced);
+      produced += this.produce(this.bufStart + this.bufLen, limit - produced, out, out2, outPos + produced);
       // Flushing stops at the target length; real input is always consumed whole.
       if (x === null && produced >= limit) break;
     }
@@ -349,10 +396,22 @@ export class PolyphaseResampler {
   }
 
   /** Push input, writing the completed outputs into out[outPos…] (room for outputsFor(x.length)); returns the count. */
-  pushInto(x: ArrayLike<number>, out: Float32Array, outPos: number): number {
+  pushInto(x: ArrayLike<number>, out: SampleArray, outPos: number): number {
+    if (this.buf2) throw new Error('PolyphaseResampler: pair mode takes pushPairInto');
+    return this.pushBoth(x, null, out, null, outPos);
+  }
+
+  /** Pair mode: push equal-length blocks of both signals; outputs go to outX/outY at outPos. */
+  pushPairInto(x: ArrayLike<number>, y: ArrayLike<number>, outX: SampleArray, outY: SampleArray, outPos: number): number {
+    if (!this.buf2) throw new Error('PolyphaseResampler: pushPairInto needs pair mode');
+    if (x.length !== y.length) throw new RangeError(`PolyphaseResampler: pair lengths differ (${x.length} and ${y.length})`);
+    return this.pushBoth(x, y, outX, outY, outPos);
+  }
+
+  private pushBoth(x: ArrayLike<number>, y: ArrayLike<number> | null, out: SampleArray, out2: SampleArray | null, outPos: number): number {
     if (this.finished) throw new Error('PolyphaseResampler: push after finish');
     const limit = this.outputLength(this.inCount + x.length) - this.outCount;
-    const got = this.feed(x, x.length, out, outPos, limit);
+    const got = this.feed(x, y, x.length, out, out2, outPos, limit);
     this.inCount += x.length;
     this.outCount += got;
     return got;
@@ -365,31 +424,77 @@ export class PolyphaseResampler {
     return out;
   }
 
-  finishInto(out: Float32Array, outPos: number): number {
+  /** Write the remaining outputs to out[outPos…] (and out2 in pair mode); returns the count. */
+  finishInto(out: SampleArray, outPos: number, out2: SampleArray | null = null): number {
     if (this.finished) throw new Error('PolyphaseResampler: finish called twice');
+    if (this.buf2 && !out2) throw new Error('PolyphaseResampler: pair mode needs two outputs');
     this.finished = true;
     const target = this.outputLength(this.inCount) - this.outCount;
     let got = 0;
-    // The last output needs at most taps − lead − 1 samples past its position; M/L per output.
-    for (let guard = 0; got < target; guard++) {
-      if (guard > 1 + Math.ceil((this.f.taps + target * (this.f.down / this.f.up) + 1) / CHUNK)) {
-        throw new Error(`PolyphaseResampler: flush produced ${got} of ${target}`);
-      }
-      got += this.feed(null, CHUNK, out, outPos + got, target - got);
+    // The last output reads at most one row past its position and advances M/L inputs per output.
+    const maxRounds = 2 + Math.ceil((this.f.taps + target * (this.f.down / this.f.up) + 1) / CHUNK);
+    for (let round = 0; got < target; round++) {
+      if (round > maxRounds) throw new Error(`PolyphaseResampler: flush produced ${got} of ${target}`);
+      got += this.feed(null, null, CHUNK, out, out2, outPos + got, target - got);
     }
     this.outCount += got;
     return got;
   }
 }
 
-/** One-shot conversion of a whole signal (pure): output length outputLength(x.length) (default round(n·L/M)). */
-export function resamplePolyphase(x: ArrayLike<number>, filter: PolyphaseFilter, outputLength?: (n: number) => number): Float32Array {
-  const r = new PolyphaseResampler(filter, outputLength);
-  const len = (outputLength ?? ((n: number) => resampledLength(n, filter.down, filter.up)))(x.length);
-  const out = new Float32Array(len);
+/**
+ * One-shot conversion of a whole signal (pure) into `out`, whose length is the output length
+ * wanted (round(n·L/M) for our filters; the Octave-style design uses ceil).
+ */
+export function resamplePolyphaseInto(x: ArrayLike<number>, filter: PolyphaseFilter, out: SampleArray): void {
+  const r = new PolyphaseResampler(filter, () => out.length);
   const head = r.pushInto(x, out, 0);
   r.finishInto(out, head);
+}
+
+/** One-shot conversion of a whole signal (pure): output length outputLength(x.length) (default round(n·L/M)). */
+export function resamplePolyphase(x: ArrayLike<number>, filter: PolyphaseFilter, outputLength?: (n: number) => number): Float32Array {
+  const len = (outputLength ?? ((n: number) => resampledLength(n, filter.down, filter.up)))(x.length);
+  const out = new Float32Array(len);
+  resamplePolyphaseInto(x, filter, out);
   return out;
+}
+
+/** Two equal-length signals through the same filter in one pass (identical results to two calls up to summation order). */
+export function resamplePolyphasePairInto(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  filter: PolyphaseFilter,
+  outX: SampleArray,
+  outY: SampleArray,
+): void {
+  if (outX.length !== outY.length) throw new RangeError('resamplePolyphasePairInto: output lengths differ');
+  const r = new PolyphaseResampler(filter, () => outX.length, 2);
+  const head = r.pushPairInto(x, y, outX, outY, 0);
+  r.finishInto(outX, head, outY);
+}
+
+/**
+ * A polyphase table for an arbitrary causal FIR h[0…len−1] at the up-sampled rate L·fromRate
+ * (h already includes the interpolation gain L), output k at up-sampled position k·M + offset:
+ *   y[k] = Σ_j x[j]·h[k·M + offset − j·L].
+ * Used for filters designed elsewhere (the Octave-compatible STOI resampler).
+ */
+export function polyphaseFromFir(h: ArrayLike<number>, up: number, down: number, offset: number): PolyphaseFilter {
+  if (!(Number.isInteger(up) && Number.isInteger(down) && up >= 1 && down >= 1 && gcd(up, down) === 1)) {
+    throw new RangeError(`polyphaseFromFir: L/M must be coprime positive integers, got ${up}/${down}`);
+  }
+  if (!(Number.isInteger(offset) && offset >= 0)) throw new RangeError(`polyphaseFromFir: offset must be a non-negative integer`);
+  // Row φ multiplies x[j − (taps−1) … j] (j = ⌊position/L⌋): element m holds h[φ + (taps−1−m)·L].
+  const taps = Math.floor((h.length - 1) / up) + 1;
+  const coefs = new Float64Array(up * taps);
+  for (let phase = 0; phase < up; phase++) {
+    for (let m = 0; m < taps; m++) {
+      const idx = phase + (taps - 1 - m) * up;
+      coefs[phase * taps + m] = idx < h.length ? h[idx] : 0;
+    }
+  }
+  return { up, down, taps, lead: taps - 1, offset, phases: up, coefs };
 }
 
 const designCache = new Map<string, DesignedResampler>();
