@@ -229,3 +229,26 @@ describe('perceptual weights', () => {
     expect(w[100]).toBeLessThan(w[160]);
   });
 });
+
+describe('encoder nearest-codeword search', () => {
+  it('agrees with the naive search on random and clustered data, dims 16 and 5', async () => {
+    const { NearestSearcher } = await import('../src/model/msvq-search.js');
+    const { nearestCodewordsNaive } = await import('../src/vq/search.js');
+    const rng = new Rng(5);
+    for (const [k, dim] of [[4096, 16], [300, 16], [257, 5]] as const) {
+      const cb = new Float32Array(k * dim);
+      for (let i = 0; i < cb.length; i++) cb[i] = rng.normal() * (1 + (i % dim === 0 ? 4 : 0));
+      // Duplicate codewords: ties must go to the lowest index.
+      cb.copyWithin(7 * dim, 3 * dim, 4 * dim);
+      const s = new NearestSearcher(cb, k, dim);
+      const n = 400;
+      const data = new Float32Array(n * dim);
+      for (let i = 0; i < data.length; i++) data[i] = rng.normal() * (i % dim === 0 ? 3 : 1);
+      data.set(cb.subarray(7 * dim, 8 * dim), 0); // exactly on the duplicated codeword
+      const want = nearestCodewordsNaive(data, n, cb, k, dim);
+      const got = Array.from({ length: n }, (_, i) => s.nearest(data.subarray(i * dim, (i + 1) * dim)));
+      expect(got).toEqual(Array.from(want));
+      expect(got[0]).toBe(3);
+    }
+  });
+});
