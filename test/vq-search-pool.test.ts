@@ -3,6 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SearchPool, nearestCodewordsParallel } from '../dist/src/vq/search-pool.js';
 import { nearestCodewordsNaive } from '../src/vq/search.js';
 import { Rng } from '../src/vq/random.js';
+import * as tf from '@tensorflow/tfjs';
+import { MultiStageNSVQ, sequentialSearch } from '../src/vq/msvq.js';
 
 const pool = new SearchPool(3);
 afterAll(() => pool.close());
@@ -28,5 +30,20 @@ describe('SearchPool (worker threads)', () => {
     const got = await nearestCodewordsParallel(data, n, cb, k, dim, out, 2);
     expect(got).toBe(out);
     expect(Array.from(got)).toEqual(Array.from(nearestCodewordsNaive(data, n, cb, k, dim)));
+  });
+
+  it('MultiStageNSVQ.searchParallel equals the sequential search; forward masks precomputed indices', async () => {
+    await tf.setBackend('cpu');
+    const rng = new Rng(13);
+    const S = 3, K = 256, D = 16, n = 1500;
+    const init = [rng.normalArray(K * D), rng.normalArray(K * D, 0.5), rng.normalArray(K * D, 0.25)];
+    const data = rng.normalArray(n * D);
+    const vq = new MultiStageNSVQ({ stages: S, codebookSize: K, dim: D, init, seed: 4 });
+    const par = await vq.searchParallel(data, n, pool);
+    const seq = sequentialSearch(data, n, init, K, D);
+    for (let s = 0; s < S; s++) expect(Array.from(par[s])).toEqual(Array.from(seq[s]));
+    const r = vq.forward(tf.tensor2d(data, [n, D]), { indices: par });
+    for (let b = 0; b < n; b++) for (let s = 0; s < S; s++) expect(r.indices[s][b]).toBe(s < r.stagesUsed[b] ? seq[s][b] : -1);
+    vq.dispose();
   });
 });

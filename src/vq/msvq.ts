@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from './random.js';
 import { CodebookReplacer, type ReplacementOptions } from './replacement.js';
 import { nearestCodewords } from './search.js';
+import type { SearchPool } from './search-pool.js';
 import { noiseSubstitution } from './nsvq.js';
 import { selectRows } from './select.js';
 import { CodebookUsage } from './usage.js';
@@ -38,6 +39,12 @@ export interface MultiStageForwardOptions {
   stages?: number;
   /** Optional weighting w ([B, D] or [D]) of the distance and the substituted noise. */
   weights?: tf.Tensor1D | tf.Tensor2D;
+  /**
+   * Full-depth sequential-search indices computed beforehand (`searchParallel`); stage dropout
+   * then masks them (the first k stages of a sequential search are the k-stage search).
+   * Only for mBest = 1 and no weights.
+   */
+  indices?: Int32Array[];
 }
 
 export interface MultiStageForwardResult {
@@ -128,7 +135,14 @@ export class MultiStageNSVQ {
       for (let r = 0; r < n; r++) stagesUsed[r] = 1 + this.rng.int(this.stages);
     } else stagesUsed.fill(this.stages);
 
-    const indices = this.searchPerRowDepth(data, n, stagesUsed, w);
+    let indices: Int32Array[];
+    if (opts.indices) {
+      if (this.mBest !== 1 || w) throw new RangeError('precomputed indices need mBest = 1 and no weights');
+      if (opts.indices.length !== this.stages || opts.indices.some((a) => a.length !== n)) {
+        throw new RangeError(`indices: expected ${this.stages} arrays of ${n}`);
+      }
+      indices = opts.indices.map((a, s) => Int32Array.from(a, (j, r) => (s < stagesUsed[r] ? j : -1)));
+    } else indices = this.searchPerRowDepth(data, n, stagesUsed, w);
     let recon: tf.Tensor2D | null = null;
     for (let s = 0; s < this.stages; s++) {
       const c = selectRows(this.codebooks[s], indices[s]);
@@ -159,6 +173,25 @@ export class MultiStageNSVQ {
       });
       const idx = this.search(sub, rows.length, k, subW, books);
       for (let s = 0; s < k; s++) rows.forEach((r, i) => (out[s][r] = idx[s][i]));
+    }
+    return out;
+  }
+
+  /**
+   * Full-depth sequential search with each stage's search spread over `pool`'s threads (for
+   * large training batches); pass the result as `forward(x, { indices })`.
+   */
+  async searchParallel(data: Float32Array, n: number, pool: SearchPool): Promise<Int32Array[]> {
+    const books = this.codebookArrays();
+    const residual = data.slice(0, n * this.dim);
+    const out: Int32Array[] = [];
+    for (const cb of books) {
+      const idx = await pool.nearest(residual, n, cb, this.codebookSize, this.dim);
+      for (let r = 0; r < n; r++) {
+        const o = idx[r] * this.dim;
+        for (let i = 0; i < this.dim; i++) residual[r * this.dim + i] -= cb[o + i];
+      }
+      out.push(idx);
     }
     return out;
   }

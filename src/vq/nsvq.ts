@@ -41,7 +41,7 @@ export class NSVQ extends CodebookQuantizer {
 
   forward(x: tf.Tensor2D, opts: ForwardOptions = {}): ForwardResult {
     const training = opts.training ?? true;
-    const indices = this.search(x, opts.weights);
+    const indices = opts.indices ?? this.search(x, opts.weights);
     const c = selectRows(this.codebook, indices);
     if (!training) return { quantized: c, indices, loss: tf.scalar(0) };
     this.usage.record(indices);

@@ -25,7 +25,7 @@ export class STE extends CodebookQuantizer {
   forward(x: tf.Tensor2D, opts: ForwardOptions = {}): ForwardResult {
     if (opts.weights) throw new RangeError('STE: weighting is not supported');
     const training = opts.training ?? true;
-    const indices = this.search(x);
+    const indices = opts.indices ?? this.search(x);
     const c = selectRows(this.codebook, indices);
     if (!training) return { quantized: c, indices, loss: tf.scalar(0) };
     this.usage.record(indices);

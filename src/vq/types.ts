@@ -25,6 +25,11 @@ export interface ForwardOptions {
    * Supported by NSVQ; other quantizers throw when given weights.
    */
   weights?: tf.Tensor1D | tf.Tensor2D;
+  /**
+   * Nearest-codeword indices computed beforehand (e.g. on a SearchPool, which is async and so
+   * cannot run inside the tape). They must be the exact nearest codewords of x; not checked.
+   */
+  indices?: Int32Array;
 }
 
 export interface ForwardResult {
