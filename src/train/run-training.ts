@@ -153,7 +153,9 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
   const order = new BatchOrder(data.train, o.batch, o.seed);
   const perEpoch = order.batchesPerEpoch;
   const epochSteps = o.epochs * perEpoch;
-  const plannedSteps = Math.max(1, o.maxSteps !== undefined ? Math.min(o.maxSteps, epochSteps) : epochSteps);
+  // The replacement schedule is laid out over the epochs, not --max-steps, so that a run stopped
+  // early and resumed follows the same schedule as one that was never stopped.
+  const plannedSteps = Math.max(1, epochSteps);
 
   // Trainer: resume, or initialise.
   let trainer: Trainer;
@@ -245,7 +247,6 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
     return v;
   };
   const checkpoint = async (): Promise<void> => {
-    progress.wallSeconds = wall();
     await writeCheckpoint(ckptFile, trainer.snapshot(), { ...progress, wallSeconds: wall() });
   };
 

@@ -1,0 +1,214 @@
+/**
+ * End-to-end training (issue 6) on a small generated dataset: a few short synthetic "voiced"
+ * WAVs (harmonic tones through moving resonances, plus noise) from four fake LibriSpeech speakers.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { writeWav16 } from '../src/audio/wav-write.js';
+import { encodeSpeech, decodeSpeech } from '../src/codec/codec.js';
+import { loadModel, parseModel, serializeModel } from '../src/model/codec-model.js';
+import { Rng } from '../src/vq/random.js';
+import { initTfBackend } from '../src/train/tf-backend.js';
+import { Trainer } from '../src/train/trainer.js';
+import { laplaceCellBits, laplaceCellBitsTf, sumCellBitsOfLogScale } from '../src/train/spectrum-bits.js';
+import { parseCheckpoint, serializeCheckpoint } from '../src/train/checkpoint.js';
+import { loadTrainingData, splitFiles, splitGroupOf } from '../src/train/dataset.js';
+import { spawn } from 'node:child_process';
+import { BIN, REPO_ROOT, type CliResult } from './helpers/cli.js';
+
+/** Run the built CLI without blocking the test worker (spawnSync would stall vitest's RPC). */
+function runCliAsync(args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** 1.2 s of a voiced-like signal: harmonics of a gliding f0, shaped by two resonances, + noise. */
+function syntheticSpeech(seed: number, seconds = 1.2): Float32Array {
+  const rng = new Rng(seed);
+  const fs = 16000;
+  const n = Math.round(seconds * fs);
+  const x = new Float32Array(n);
+  const f0a = 90 + 120 * rng.uniform();
+  const f0b = f0a * (0.8 + 0.4 * rng.uniform());
+  const formants = [400 + 600 * rng.uniform(), 1200 + 1500 * rng.uniform()];
+  let phase = 0;
+  for (let i = 0; i < n; i++) {
+    const t = i / n;
+    const f0 = f0a + (f0b - f0a) * t;
+    phase += (2 * Math.PI * f0) / fs;
+    let v = 0;
+    for (let h = 1; h * f0 < 7000; h++) {
+      const fh = h * f0;
+      let g = 0;
+      for (const F of formants) g += 1 / (1 + ((fh - F) / 150) ** 2);
+      v += (g / h) * Math.sin(h * phase);
+    }
+    const env = 0.5 - 0.45 * Math.cos(2 * Math.PI * 2 * t); // two syllable-like bursts
+    x[i] = 0.08 * env * v + 0.003 * rng.normal();
+  }
+  return x;
+}
+
+let dataDir = '';
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'nsvq-train-data-'));
+  const speakers = [11, 22, 33, 44];
+  for (const spk of speakers) {
+    for (let u = 0; u < 2; u++) {
+      const dir = path.join(dataDir, 'train-tiny', String(spk), '1');
+      mkdirSync(dir, { recursive: true });
+      await writeWav16(path.join(dir, `${spk}-1-000${u}.wav`), syntheticSpeech(spk * 10 + u), 16000);
+    }
+  }
+  await initTfBackend('wasm');
+});
+
+describe('spectrum-bits loss', () => {
+  it('cell probabilities of the discretised Laplacian sum to one', () => {
+    for (const b of [0.05, 0.7, 3, 40]) {
+      let total = 0;
+      for (let q = -4000; q <= 4000; q++) total += 2 ** -laplaceCellBits(Math.abs(q), b);
+      expect(Math.abs(total - 1)).toBeLessThan(2e-3);
+    }
+  });
+
+  it('the fused gradient matches TF autodiff and finite differences', () => {
+    const t = new Float32Array([0, 0.1, 0.49, 0.5, 0.8, 2.5, 9, 0.3]);
+    const lb = tf.tensor1d([0.3, -1, 0.5, 1, -0.5, 2, 0.1, -3]);
+    const fused = sumCellBitsOfLogScale(t);
+    const g1 = tf.grad(fused)(lb).dataSync();
+    const g2 = tf.grad((l: tf.Tensor) => tf.sum(laplaceCellBitsTf(tf.tensor1d(t), tf.exp(l))))(lb).dataSync();
+    const l = lb.dataSync();
+    for (let i = 0; i < t.length; i++) {
+      const h = 1e-4;
+      const fd = (laplaceCellBits(t[i], Math.exp(l[i] + h)) - laplaceCellBits(t[i], Math.exp(l[i] - h))) / (2 * h);
+      expect(g1[i]).toBeCloseTo(fd, 2);
+      expect(g1[i]).toBeCloseTo(g2[i], 2);
+    }
+    expect(fused(lb).dataSync()[0]).toBeCloseTo(tf.sum(laplaceCellBitsTf(tf.tensor1d(t), tf.exp(lb))).dataSync()[0], 3);
+  });
+});
+
+describe('dataset split', () => {
+  it('keeps LibriSpeech speakers on one side and both sides non-empty', () => {
+    const files = ['1-2-0001.flac', '1-2-0002.flac', '7-3-0001.flac', '9-9-0001.flac', 'other/LJ001.flac'].map((f) => `/d/${f}`);
+    const s = splitFiles(files, 0.3);
+    expect(s.train.length).toBeGreaterThan(0);
+    expect(s.validation.length).toBeGreaterThan(0);
+    const valGroups = new Set(s.validation.map(splitGroupOf));
+    for (const f of s.train) expect(valGroups.has(splitGroupOf(f))).toBe(false);
+    expect(splitFiles(files, 0.3)).toEqual(s);
+  });
+});
+
+describe('trainer', () => {
+  it('a few steps lower the validation bits at every mode', async () => {
+    const data = await loadTrainingData([dataDir], { validationFraction: 0.25, cacheDir: null, bins: 320 });
+    const { x, frames } = data.train;
+    expect(frames).toBeGreaterThan(100);
+    const tr = Trainer.fromData(x, frames, {
+      stages: 2, stageBits: 6, stagesPerMode: { '8000': 1, '16400': 2 }, lr: 0.02, plannedSteps: 1000, seed: 3,
+    });
+    const before = await tr.validate(x, frames);
+    const first = await tr.trainStep(x, frames);
+    let last = first;
+    for (let i = 0; i < 14; i++) last = await tr.trainStep(x, frames);
+    const after = await tr.validate(x, frames);
+    for (let m = 0; m < before.modes.length; m++) {
+      expect(after.modes[m].bitsPerFrame).toBeLessThan(before.modes[m].bitsPerFrame - 1);
+    }
+    expect(last.bits).toBeLessThan(first.bits);
+  });
+
+  it('checkpoint → restore → continue is bit-identical to an uninterrupted run (all estimators)', async () => {
+    const data = await loadTrainingData([dataDir], { validationFraction: 0.25, cacheDir: null, bins: 320 });
+    const { x, frames } = data.train;
+    for (const estimator of ['nsvq', 'ste', 'ema'] as const) {
+      const cfg = { estimator, stages: 2, stageBits: 5, stagesPerMode: { '8000': 1, '16400': 2 }, lr: 0.01, plannedSteps: 8, seed: 9 };
+      const half = Math.floor(frames / 2);
+      const batch = (i: number): Float32Array => x.subarray((i % 2) * half * 320, ((i % 2) + 1) * half * 320);
+      const a = Trainer.fromData(x, frames, cfg);
+      for (let i = 0; i < 6; i++) await a.trainStep(batch(i), half);
+      const b = Trainer.fromData(x, frames, cfg);
+      for (let i = 0; i < 3; i++) await b.trainStep(batch(i), half);
+      const progress = { epoch: 0, batchInEpoch: 3, wallSeconds: 0, dataFingerprint: 'x', settings: {} };
+      const bytes = serializeCheckpoint(b.snapshot(), progress);
+      const restored = parseCheckpoint(bytes);
+      expect(serializeCheckpoint(restored.state, restored.progress)).toEqual(bytes);
+      const c = Trainer.fromState(restored.state);
+      for (let i = 3; i < 6; i++) await c.trainStep(batch(i), half);
+      expect(serializeCheckpoint(c.snapshot(), progress)).toEqual(serializeCheckpoint(a.snapshot(), progress));
+    }
+  });
+});
+
+describe('train command', () => {
+  const common = (out: string): string[] => [
+    'train', '--data', dataDir, '--out', out, '--init', 'data', '--batch', '64', '--epochs', '50', '--lr', '0.005',
+    '--validation-fraction', '0.25', '--validation-frames', '50', '--validate-every', '2', '--checkpoint-every', '2',
+    '--threads', '1', '--no-cache', '--backend', 'wasm', '--seed', '4',
+  ];
+
+  // Three short CLI runs; slow only when the machine is heavily shared, hence the long timeout.
+  it('kill + --resume reproduces the uninterrupted run; the model round-trips and the codec uses it', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'nsvq-train-out-'));
+    const straight = path.join(root, 'straight');
+    const split = path.join(root, 'split');
+    const r1 = await runCliAsync([...common(straight), '--max-steps', '3']);
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(r1.stderr).toMatch(/TF\.js backend: wasm/);
+    const r2 = await runCliAsync([...common(split), '--max-steps', '1']);
+    expect(r2.code, r2.stderr).toBe(0);
+    const again = await runCliAsync([...common(split), '--max-steps', '3']);
+    expect(again.code, again.stderr).toBe(1);
+    expect(again.stderr).toMatch(/--resume/);
+    const r3 = await runCliAsync([...common(split), '--max-steps', '3', '--resume']);
+    expect(r3.code, r3.stderr).toBe(0);
+    expect(r3.stderr).toMatch(/resuming at step 1/);
+
+    const ckA = parseCheckpoint(readFileSync(path.join(straight, 'checkpoint.nsvqc')));
+    const ckB = parseCheckpoint(readFileSync(path.join(split, 'checkpoint.nsvqc')));
+    expect(ckB.state.step).toBe(3);
+    const strip = (p: typeof ckA.progress): typeof ckA.progress => ({ ...p, wallSeconds: 0 });
+    expect(serializeCheckpoint(ckB.state, strip(ckB.progress))).toEqual(serializeCheckpoint(ckA.state, strip(ckA.progress)));
+
+    // Model directory: save/load round trip is bit-exact and carries the entropy-model parameters.
+    const bytes = readFileSync(path.join(straight, 'model.nsvqm'));
+    const model = loadModel(straight);
+    const { id: _id, ...fields } = model;
+    expect(Buffer.from(serializeModel(fields))).toEqual(bytes);
+    expect(parseModel(bytes)).toEqual(model);
+    expect(model.entropyModel?.kind).toBe('laplace-log-scale-per-bin');
+    const card = JSON.parse(readFileSync(path.join(straight, 'model-card.json'), 'utf8')) as { steps: number; validation: { modes: unknown[] } };
+    expect(card.steps).toBe(3);
+    expect(card.validation.modes.length).toBe(6);
+    expect(readFileSync(path.join(straight, 'model-card.md'), 'utf8')).toMatch(/spectrum bits\/frame/);
+    const log = readFileSync(path.join(straight, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string });
+    expect(log.filter((e) => e.event === 'step').length).toBe(3);
+
+    // The codec encodes and decodes with the trained model.
+    const x = syntheticSpeech(1234, 0.8);
+    const stream = encodeSpeech(model, x, 24400);
+    const { samples, header } = decodeSpeech(model, stream);
+    expect(header.modelId).toBe(model.id);
+    expect(samples.length).toBe(x.length);
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < x.length; i++) {
+      num += x[i] * x[i];
+      den += (x[i] - samples[i]) ** 2;
+    }
+    expect(10 * Math.log10(num / den)).toBeGreaterThan(3);
+  }, 400_000);
+});
