@@ -350,7 +350,17 @@ export class FrameEncoder {
     const table = this.combCost;
     for (let k = 0; k < COMB_BINS; k++) {
       const row = k * span;
-      for (let o = 0; o < span; o++) table[row + o] = cost(k, base[k] + o + COMB_OFFSET_MIN);
+      const mk = m[k];
+      if (mk >= COST_MAGNITUDES) {
+        for (let o = 0; o < span; o++) table[row + o] = cost(k, base[k] + o + COMB_OFFSET_MIN);
+        continue;
+      }
+      const j0 = base[k] + COMB_OFFSET_MIN;
+      for (let o = 0; o < span; o++) {
+        const j = j0 + o;
+        const jj = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
+        table[row + o] = MAGNITUDE_COST[jj * COST_MAGNITUDES + mk];
+      }
     }
     let best = Infinity;
     let lag = 0;
