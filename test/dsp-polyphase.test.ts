@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { afterEach, beforeEach, describe, it, expect } from 'vitest';
 import {
   checkRates,
   designResamplerFilter,
@@ -7,6 +7,8 @@ import {
   resamplePolyphase,
   resamplePolyphasePairInto,
   resampledLength,
+  useWasmKernel,
+  wasmKernelAvailable,
   type DesignedResampler,
 } from '../src/dsp/polyphase-resampler.js';
 import { UserError } from '../src/errors.js';
@@ -98,7 +100,16 @@ function amplitudeAt(y: ArrayLike<number>, f: number, rate: number, start: numbe
   return (2 * Math.hypot(re, im)) / ws;
 }
 
-describe('polyphase resampler: engine against a direct convolution', () => {
+for (const kernel of ['wasm', 'js'] as const) describe(`polyphase resampler (${kernel} kernel): engine against a direct convolution`, () => {
+  beforeEach(() => useWasmKernel(kernel === 'wasm'));
+  afterEach(() => useWasmKernel(true));
+
+  if (kernel === 'wasm') {
+    it('the WebAssembly SIMD kernel instantiates (no silent fallback to JS)', () => {
+      expect(wasmKernelAvailable()).toBe(true);
+    });
+  }
+
   for (const [from, to] of [[48000, 16000], [44100, 16000], [22050, 16000], [11025, 16000], [16000, 44100], [16000, 48000], [8000, 16000]]) {
     it(`${from} → ${to}: phase tables give the direct-convolution result (edges included)`, () => {
       const f = designResamplerFilter(from, to);
@@ -163,7 +174,24 @@ describe('polyphase resampler: tables from an external FIR (the STOI resampler u
 });
 
 describe('polyphase resampler: streaming and lengths', () => {
-  it('streamed output over odd chunk sizes is bit-identical to the one-shot output', () => {
+  afterEach(() => useWasmKernel(true));
+
+  it('WASM and JS kernels agree to float32 rounding', () => {
+    const x = noise(20000, 5);
+    for (const [from, to] of [[48000, 16000], [44100, 16000], [16000, 48000]]) {
+      const f = designResamplerFilter(from, to);
+      useWasmKernel(false);
+      const js = resamplePolyphase(x, f);
+      useWasmKernel(true);
+      const wasm = resamplePolyphase(x, f);
+      let maxErr = 0;
+      for (let i = 0; i < js.length; i++) maxErr = Math.max(maxErr, Math.abs(js[i] - wasm[i]));
+      expect(maxErr).toBeLessThan(1e-7);
+    }
+  });
+
+  for (const kernel of ['wasm', 'js'] as const) it(`streamed output over odd chunk sizes is bit-identical to the one-shot output (${kernel} kernel)`, () => {
+    useWasmKernel(kernel === 'wasm');
     const x = noise(60013, 11);
     for (const [from, to] of [[44100, 16000], [48000, 16000], [16000, 44100], [22050, 16000], [44101, 16000]]) {
       const f = designResamplerFilter(from, to);

@@ -172,10 +172,12 @@ export function designResamplerFilter(fromRate: number, toRate: number, opts: Re
   const transition = (stopbandHz - passbandHz) / fromRate;
   const beta = kaiserBeta(attenuationDb);
   const halfWidth = Math.max(1, Math.ceil(kaiserSpan(attenuationDb, transition) / 2));
-  const taps = 2 * halfWidth;
   // Output at t = j + f (f ∈ [0, 1)) uses x[j − i] for i = −H … H − 1 (offsets u = i + f ∈ (−H, H)):
-  // row element m holds g(H − 1 − m + f), so the dot product runs forward over x from j − (H − 1).
-  const lead = halfWidth - 1;
+  // row element m holds g(H − 1 − (m − pad) + f), so the dot product runs forward over x from
+  // j − (H − 1) − pad. The `pad` leading zeros make rows a multiple of 8 for the SIMD kernel.
+  const taps = 8 * Math.ceil((2 * halfWidth) / 8);
+  const pad = taps - 2 * halfWidth;
+  const lead = halfWidth - 1 + pad;
   const exact = up * taps <= MAX_TABLE;
   const phases = exact ? up : Math.max(2, Math.floor(MAX_TABLE / taps) - 1);
   const rows = exact ? up : phases + 1;
@@ -185,8 +187,8 @@ export function designResamplerFilter(fromRate: number, toRate: number, opts: Re
     const frac = row / phases;
     const base = row * taps;
     let sum = 0;
-    for (let m = 0; m < taps; m++) {
-      const v = kernelValue(halfWidth - 1 - m + frac, cutoff, halfWidth, beta, i0Beta);
+    for (let m = pad; m < taps; m++) {
+      const v = kernelValue(halfWidth - 1 - (m - pad) + frac, cutoff, halfWidth, beta, i0Beta);
       coefs[base + m] = v;
       sum += v;
     }
@@ -202,6 +204,172 @@ export function designResamplerFilter(fromRate: number, toRate: number, opts: Re
     coefs,
     design: { fromRate, toRate, passbandHz, stopbandHz, cutoffHz, attenuationDb, beta, halfWidth },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebAssembly SIMD kernel for the exact single-signal case (the audio path). It computes a run
+// of outputs with f64x2 multiply-adds (4 partial sums of 2 lanes, 8 taps per step), stepping the
+// phase itself, so one call covers a whole chunk. The module is assembled here as bytes (no
+// build step, no binary in the repo). Rows must be a multiple of 8 taps (designResamplerFilter
+// pads with leading zeros). Float64 throughout; its summation order differs from `dot`, but
+// every output of a given filter goes through the same kernel, so streaming stays bit-exact.
+
+// lib "ES2022" without DOM has no WebAssembly typings; declare the little used here.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports?: object) => { exports: Record<string, unknown> };
+};
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+/**
+ * run(coef, taps, up, stepInt, stepRem, phase, x, out, count) → final phase. Byte addresses:
+ * coef = table start, x = first tap of the first output, out = f64 outputs.
+ */
+function buildKernelModule(): Uint8Array {
+  const I32 = 0x7f, V128 = 0x7b;
+  const [COEF, TAPS, UP, SINT, SREM, PHASE, X, OUT, COUNT] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [C, XP, END] = [9, 10, 11]; // i32 locals
+  const [A0, A1, A2, A3] = [12, 13, 14, 15]; // v128 locals
+  const b: number[] = [];
+  const get = (l: number) => b.push(0x20, l);
+  const set = (l: number) => b.push(0x21, l);
+  const tee = (l: number) => b.push(0x22, l);
+  const i32c = (v: number) => b.push(0x41, v); // small non-negative constants only (< 64)
+  const simd = (op: number, ...imm: number[]) => b.push(0xfd, ...uleb(op), ...imm);
+  const load = (off: number) => simd(0x00, 3, ...uleb(off)); // v128.load align=8
+  const F64X2_ADD = 0xf0, F64X2_MUL = 0xf2, F64X2_EXTRACT = 0x21;
+  const zero = () => simd(0x0c, ...new Array<number>(16).fill(0));
+  const ADD = 0x6a, SUB = 0x6b, MUL = 0x6c, SHL = 0x74, LT_U = 0x49, GE_U = 0x4f, EQZ = 0x45;
+
+  b.push(0x02, 0x40); // block
+  get(COUNT); b.push(EQZ, 0x0d, 0); // br_if 0 (nothing to do)
+  b.push(0x03, 0x40); // loop (outputs)
+  get(COEF); get(PHASE); get(TAPS); b.push(MUL); i32c(3); b.push(SHL, ADD); tee(C);
+  get(TAPS); i32c(3); b.push(SHL, ADD); set(END);
+  get(X); set(XP);
+  for (const a of [A0, A1, A2, A3]) { zero(); set(a); }
+  b.push(0x03, 0x40); // loop (taps, 8 per step)
+  [A0, A1, A2, A3].forEach((a, i) => {
+    get(a); get(C); load(16 * i); get(XP); load(16 * i); simd(F64X2_MUL); simd(F64X2_ADD); set(a);
+  });
+  get(C); i32c(32); b.push(ADD); i32c(32); b.push(ADD); tee(C);
+  get(XP); i32c(32); b.push(ADD); i32c(32); b.push(ADD); set(XP);
+  get(END); b.push(LT_U, 0x0d, 0); // br_if inner
+  b.push(0x0b); // end inner loop
+  // out[k] = (a0 + a1) + (a2 + a3), lanes summed
+  get(OUT);
+  get(A0); get(A1); simd(F64X2_ADD); get(A2); get(A3); simd(F64X2_ADD); simd(F64X2_ADD); tee(A0);
+  simd(F64X2_EXTRACT, 0); get(A0); simd(F64X2_EXTRACT, 1); b.push(0xa0); // f64.add
+  b.push(0x39, 3, 0); // f64.store align=8 offset=0
+  get(OUT); i32c(8); b.push(ADD); set(OUT);
+  get(X); get(SINT); i32c(3); b.push(SHL, ADD); set(X);
+  get(PHASE); get(SREM); b.push(ADD); tee(PHASE); get(UP); b.push(GE_U);
+  b.push(0x04, 0x40); // if
+  get(PHASE); get(UP); b.push(SUB); set(PHASE);
+  get(X); i32c(8); b.push(ADD); set(X);
+  b.push(0x0b); // end if
+  get(COUNT); i32c(1); b.push(SUB); tee(COUNT); b.push(0x0d, 0); // br_if outer
+  b.push(0x0b); // end outer loop
+  b.push(0x0b); // end block
+  get(PHASE);
+  b.push(0x0b); // end function
+
+  const locals = [0x02, 3, I32, 4, V128];
+  const body = [...locals, ...b];
+  const sec = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
+  const name = (s: string) => [s.length, ...Array.from(s, (ch) => ch.charCodeAt(0))];
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...sec(1, [1, 0x60, 9, ...new Array<number>(9).fill(I32), 1, I32]),
+    ...sec(3, [1, 0]),
+    ...sec(5, [1, 0x00, 1]), // memory: min 1 page, no max
+    ...sec(7, [2, ...name('run'), 0x00, 0, ...name('mem'), 0x02, 0]),
+    ...sec(10, [1, ...uleb(body.length), ...body]),
+  ]);
+}
+
+/** Largest row the WASM path takes (longer rows: ratios near 1/256, JS kernel). */
+const WASM_MAX_TAPS = 4096;
+/** History scratch (float64 samples) and output scratch (float64 outputs) at the start of memory. */
+const WASM_HIST = WASM_MAX_TAPS + 512 + CHUNK + 64;
+const WASM_OUT = 16384;
+const PAGE = 65536;
+
+type RunFn = (coef: number, taps: number, up: number, stepInt: number, stepRem: number, phase: number, x: number, out: number, count: number) => number;
+
+interface Kernel {
+  run: RunFn;
+  mem: WasmMemory;
+  /** Next free byte for coefficient tables. */
+  top: number;
+  /** Table addresses by design (designs are deterministic, so equal keys mean equal tables). */
+  tables: Map<string, number>;
+}
+
+let kernel: Kernel | null | undefined;
+
+function loadKernel(): Kernel | null {
+  if (kernel !== undefined) return kernel;
+  try {
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(buildKernelModule()));
+    const mem = inst.exports.mem as WasmMemory;
+    const top = 8 * (WASM_HIST + WASM_OUT);
+    const need = Math.ceil(top / PAGE) - mem.buffer.byteLength / PAGE;
+    if (need > 0) mem.grow(need);
+    kernel = { run: inst.exports.run as RunFn, mem, top, tables: new Map() };
+  } catch {
+    kernel = null; // no WebAssembly SIMD: the JS kernel does everything
+  }
+  return kernel;
+}
+
+let wasmEnabled = true;
+
+/** True when the WASM SIMD kernel instantiated (Node ≥ 16.4 has SIMD); otherwise everything runs in JS. */
+export function wasmKernelAvailable(): boolean {
+  return loadKernel() !== null;
+}
+
+/** Switch the WASM kernel off (or back on) for resamplers created afterwards: tests and benches compare both. */
+export function useWasmKernel(on: boolean): void {
+  wasmEnabled = on;
+}
+
+/**
+ * Byte address of a designed filter's table in WASM memory (copied once per design), or −1 when
+ * the JS kernel must run it (no SIMD, interpolated phases, rows not a multiple of 8 or too long,
+ * or a table from polyphaseFromFir, which has no design key and stays in JS).
+ */
+function wasmTable(f: PolyphaseFilter): number {
+  const d = (f as Partial<DesignedResampler>).design;
+  if (!wasmEnabled || !d || f.phases !== f.up || f.taps % 8 !== 0 || f.taps > WASM_MAX_TAPS) return -1;
+  const k = loadKernel();
+  if (!k) return -1;
+  const key = `${d.fromRate}:${d.toRate}:${d.attenuationDb}:${d.passbandHz}`;
+  const known = k.tables.get(key);
+  if (known !== undefined) return known;
+  const ptr = k.top;
+  const end = ptr + 8 * f.coefs.length;
+  const need = Math.ceil(end / PAGE) - k.mem.buffer.byteLength / PAGE;
+  if (need > 0) k.mem.grow(need);
+  new Float64Array(k.mem.buffer, ptr, f.coefs.length).set(f.coefs);
+  k.top = end;
+  k.tables.set(key, ptr);
+  return ptr;
 }
 
 /** Output buffers the engine writes: float32 audio, or float64 for analysis code (STOI). */
@@ -264,6 +432,8 @@ export class PolyphaseResampler {
   private phase: number;
   private readonly stepInt: number;
   private readonly stepRem: number;
+  /** Byte address of this filter's table for the WASM kernel, −1 for the JS kernel (fixed for the stream's life). */
+  private readonly wasmPtr: number;
   private finished = false;
 
   /**
@@ -285,6 +455,7 @@ export class PolyphaseResampler {
     const size = filter.taps + this.stepInt + 2 + CHUNK;
     this.buf = new Float64Array(size);
     this.buf2 = channels === 2 ? new Float64Array(size) : null;
+    this.wasmPtr = channels === 1 ? wasmTable(filter) : -1;
     // Start with zeros covering every index the first output may read before x[0].
     this.bufStart = Math.min(0, this.j - filter.lead);
     this.bufLen = -this.bufStart;
@@ -300,6 +471,7 @@ export class PolyphaseResampler {
     let { j, phase } = this;
     let k = 0;
     const lastNeeded = taps - 1 - lead; // output at j needs input up to j + lastNeeded
+    if (this.wasmPtr >= 0) return this.produceWasm(end, limit, out, outPos);
     while (k < limit && j + lastNeeded < end) {
       const xb = j - lead - this.bufStart;
       if (buf2 && out2) {
@@ -328,6 +500,40 @@ export class PolyphaseResampler {
     this.j = j;
     this.phase = phase;
     return k;
+  }
+
+  /** `produce` on the WASM kernel: batches of up to WASM_OUT outputs over a copy of their history. */
+  private produceWasm(end: number, limit: number, out: SampleArray, outPos: number): number {
+    const kern = kernel as Kernel;
+    const { taps, lead, up } = this.f;
+    const lastNeeded = taps - 1 - lead;
+    let produced = 0;
+    for (;;) {
+      // Count this batch's outputs and find where it leaves the cursor (cheap: no arithmetic on samples).
+      let { j, phase } = this;
+      let count = 0;
+      const cap = Math.min(limit - produced, WASM_OUT);
+      while (count < cap && j + lastNeeded < end) {
+        count++;
+        j += this.stepInt;
+        phase += this.stepRem;
+        if (phase >= up) {
+          phase -= up;
+          j++;
+        }
+      }
+      if (count === 0) return produced;
+      const from = this.j - lead - this.bufStart;
+      const to = Math.min(this.bufLen, j - this.stepInt - 1 - lead - this.bufStart + taps + 1);
+      const mem = kern.mem.buffer;
+      new Float64Array(mem, 0, to - from).set(this.buf.subarray(from, to));
+      const endPhase = kern.run(this.wasmPtr, taps, up, this.stepInt, this.stepRem, this.phase, 0, 8 * WASM_HIST, count);
+      if (endPhase !== phase) throw new Error('PolyphaseResampler: WASM kernel lost the phase');
+      out.set(new Float64Array(mem, 8 * WASM_HIST, count), outPos + produced);
+      produced += count;
+      this.j = j;
+      this.phase = phase;
+    }
   }
 
   /** Drop history that no future output reads. */
