@@ -44,6 +44,7 @@ import {
 import { perceptualWeights } from '../model/perceptual.js';
 import { NearestSearcher } from '../model/msvq-search.js';
 import { RangeDecoder, RangeEncoder } from './range-coder.js';
+import { UserError } from '../errors.js';
 
 export const GAIN_BITS = 7;
 export const GAIN_LEVELS = 1 << GAIN_BITS;
@@ -103,7 +104,7 @@ class FrameShape {
     this.bitrate = bitrate;
     const stages = model.stagesPerMode[String(bitrate)];
     if (!Number.isInteger(stages) || stages < 1 || stages > model.codebooks.length) {
-      throw new RangeError(`model ${model.id} has no valid stage count for ${bitrate} bit/s`);
+      throw new UserError(`model ${model.id} has no valid stage count for ${bitrate} bit/s`);
     }
     this.stages = stages;
     this.budgetBits = frameBits(bitrate);
@@ -112,9 +113,9 @@ class FrameShape {
     this.bands = model.bands;
     this.codebookSize = 1 << model.stageBits;
     if (stages * model.stageBits + GAIN_BITS + 2 + COMB_LAG_BITS + CODED_BINS_BITS > this.budgetBits) {
-      throw new RangeError(`${stages} stages of ${model.stageBits} bits do not fit a ${this.budgetBits}-bit frame`);
+      throw new UserError(`model ${model.id}: ${stages} stages of ${model.stageBits} bits do not fit a ${this.budgetBits}-bit frame`);
     }
-    if (model.bins < COMB_BINS) throw new RangeError(`model has ${model.bins} bins; the codec needs at least ${COMB_BINS}`);
+    if (model.bins !== 320) throw new UserError(`model ${model.id} has ${model.bins} bins; the codec needs 320 (20 ms at 16 kHz)`);
     this.eHat = new Float64Array(model.bands);
     this.s = new Float64Array(model.bins);
     this.w = new Float64Array(model.bins);
