@@ -168,7 +168,7 @@ function trainGradient(method: 'NSVQ' | 'STE', runs: Run[], inits: Float32Array[
         );
         cost?.dispose();
       });
-      if (replacers) {
+      if (replacers && replacers[0].isDue(step)) {
         let changed = false;
         const cbNow = (cbVar.dataSync() as Float32Array).slice();
         for (let r = 0; r < R; r++) {
@@ -258,13 +258,13 @@ interface Row {
   seeds: number;
 }
 
-function markdown(rows: Row[], p: Profile, seconds: number, backend: string, bits: number[], datasets: readonly ToyDataset[]): string {
+function markdown(rows: Row[], p: Profile, seconds: number, cpuSeconds: number, backend: string, bits: number[], datasets: readonly ToyDataset[]): string {
   const get = (d: ToyDataset, b: number, m: Method) => rows.find((r) => r.dataset === d && r.bits === b && r.method === m);
   const fmt = (v: number) => v.toExponential(3);
   const lines: string[] = [];
   lines.push(`# Toy study (paper §IV, Table 2) — profile \`${p.name}\``);
   lines.push('');
-  lines.push(`${p.samples} samples per data set, batch ${p.batch}, ${p.epochs} epochs, Adam lr ${LR}, ${SEEDS.length} seeds; NSVQ replacement threshold ${p.threshold}. ${backend}. Wall time ${(seconds / 60).toFixed(1)} min on a shared 2-core machine.`);
+  lines.push(`${p.samples} samples per data set, batch ${p.batch}, ${p.epochs} epochs, Adam lr ${LR}, ${SEEDS.length} seeds; NSVQ replacement threshold ${p.threshold}. ${backend}. Wall time ${(seconds / 60).toFixed(1)} min on a shared 2-core machine (process CPU time ${(cpuSeconds / 60).toFixed(1)} min).`);
   lines.push('MSE = mean over elements of (x − Q(x))² on the whole data set; dead = codewords no sample selects (mean over seeds). Std over seeds (n − 1).');
   lines.push('');
   lines.push(`| Bitrate | Method | | ${datasets.join(' | ')} |`);
@@ -361,6 +361,7 @@ async function main(): Promise<void> {
   const backend = describeBackend(info);
   console.error(`${backend}; profile ${p.name}${Number.isFinite(maxSteps) ? `, first ${maxSteps} steps only` : ''}`);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const runs: Run[] = [];
   for (const d of datasets) for (const s of SEEDS) runs.push({ dataset: d, seed: s, data: toyData(d, p.samples, new Rng(hashSeed('data', d, s))) });
   const results: RunResult[] = [];
@@ -381,6 +382,8 @@ async function main(): Promise<void> {
     }
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpuUse = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpuUse.user + cpuUse.system) / 1e6;
   const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
 
@@ -405,15 +408,15 @@ async function main(): Promise<void> {
   }
   const suffix = (p.name === 'quick' ? '' : `-${p.name}`) + (tag ? `-${tag}` : '');
   writeFileSync(path.join(dir, `toy${suffix}.json`), JSON.stringify(rows, null, 2) + '\n');
-  writeFileSync(path.join(dir, `toy${suffix}-meta.json`), JSON.stringify({ profile: p, lr: LR, beta: BETA, seeds: SEEDS, backend, seconds: +seconds.toFixed(1), timing, date: new Date().toISOString() }, null, 2) + '\n');
-  writeFileSync(path.join(dir, `toy${suffix}.md`), markdown(rows, p, seconds, backend, bits, datasets));
+  writeFileSync(path.join(dir, `toy${suffix}-meta.json`), JSON.stringify({ profile: p, lr: LR, beta: BETA, seeds: SEEDS, backend, seconds: +seconds.toFixed(1), cpu_seconds: +cpuSeconds.toFixed(1), timing, date: new Date().toISOString() }, null, 2) + '\n');
+  writeFileSync(path.join(dir, `toy${suffix}.md`), markdown(rows, p, seconds, cpuSeconds, backend, bits, datasets));
   if (bits.includes(8) && datasets.includes('swiss-roll')) {
     const pick = (m: Method) => results.find((r) => r.dataset === 'swiss-roll' && r.bits === 8 && r.seed === 1 && r.method === m)!.codebook;
     const sr = runs.find((r) => r.dataset === 'swiss-roll' && r.seed === 1)!;
     const svg = await codebookSvg(sr.data, { NSVQ: pick('NSVQ'), STE: pick('STE'), MiniBatchKmeans: pick('MiniBatchKmeans') });
     writeFileSync(path.join(dir, `toy${suffix}-swissroll-8bit.svg`), svg);
   }
-  console.log(markdown(rows, p, seconds, backend, bits, datasets));
+  console.log(markdown(rows, p, seconds, cpuSeconds, backend, bits, datasets));
 }
 
 main().catch((e) => {

@@ -36,6 +36,12 @@ describe('replacement schedule', () => {
     expect(gaps[gaps.length - 1]).toBeGreaterThan(3 * gaps[0]);
     expect(steps[steps.length - 1]).toBeLessThanOrEqual(0.8 * 2000);
     expect(steps.length).toBeGreaterThan(5);
+    const sch = new ReplacementSchedule({ totalSteps: 100, initialInterval: 10, growth: 1 });
+    expect(sch.isDue(9)).toBe(false);
+    expect(sch.isDue(10)).toBe(true);
+    expect(sch.isDue(10)).toBe(true); // peeking does not advance
+    expect(sch.isReplacementStep(10)).toBe(true);
+    expect(sch.isDue(11)).toBe(false);
     const custom = ReplacementSchedule.steps({ totalSteps: 100, initialInterval: 10, growth: 1, stopFraction: 0.5 });
     expect(custom).toEqual([10, 20, 30, 40, 50]);
   });

@@ -89,7 +89,7 @@ export abstract class CodebookQuantizer implements VectorQuantizer {
    * schedule says so; returns the replaced indices or null.
    */
   afterStep(step: number): Int32Array | null {
-    if (!this.replacer) return null;
+    if (!this.replacer || !this.replacer.isDue(step)) return null;
     const cb = this.codebookArray();
     const replaced = this.replacer.maybeReplace(step, cb, this.dim, this.usage);
     if (replaced && replaced.length > 0) this.setCodebook(cb);

@@ -206,7 +206,7 @@ export class MultiStageNSVQ {
   /** Call once after each optimiser step: per-stage codebook replacement per the schedule. */
   afterStep(step: number): (Int32Array | null)[] {
     return this.replacers.map((rep, s) => {
-      if (!rep) return null;
+      if (!rep || !rep.isDue(step)) return null;
       const cb = (this.codebooks[s].dataSync() as Float32Array).slice();
       const replaced = rep.maybeReplace(step, cb, this.dim, this.usage[s]);
       if (replaced && replaced.length > 0) {

@@ -57,6 +57,11 @@ export class ReplacementSchedule {
     this.next = Math.round(this.initialInterval);
   }
 
+  /** Whether `step` would be a replacement step, without advancing the schedule. */
+  isDue(step: number): boolean {
+    return step <= this.stopAt && step >= this.next;
+  }
+
   /** True when `step` (1-based, called once per step in order) is a replacement step. */
   isReplacementStep(step: number): boolean {
     if (step > this.stopAt) return false;
@@ -134,6 +139,11 @@ export class CodebookReplacer {
    * replaces dead codewords in `codebook` (in place), resets the window and returns the
    * replaced indices; otherwise returns null.
    */
+  /** Whether a replacement is due at `step` (cheap; lets callers skip reading the codebook). */
+  isDue(step: number): boolean {
+    return this.schedule.isDue(step);
+  }
+
   maybeReplace(step: number, codebook: Float32Array, dim: number, usage: CodebookUsage): Int32Array | null {
     if (!this.schedule.isReplacementStep(step)) return null;
     const replaced = replaceDeadCodewords(codebook, dim, usage, this.threshold, this.noiseStd, this.rng);
