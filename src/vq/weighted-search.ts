@@ -1,7 +1,9 @@
 /**
  * Nearest codeword under a weighted distance ‖w ⊙ (x − c)‖² (paper eq. 9's optional weighting).
- * Weights are per row ([n, dim]) or shared ([dim]). A shared weighting reduces to the plain
- * kernel on scaled data; per-row weights use a direct float64 loop (ties → lowest index).
+ * Weights are per row ([n, dim]) or shared ([dim]). A shared weighting reduces to the exact plain
+ * kernel on the float32-scaled vectors w⊙x and w⊙c (that scaling rounds, so an exact near-tie
+ * may resolve differently from the per-row formula); per-row weights use a direct float64 loop
+ * Σ (w_i (x_i − c_i))² (ties → lowest index).
  */
 import { nearestCodewords } from './search.js';
 
