@@ -44,6 +44,7 @@ interface Options {
   notes?: string;
   maxFrames?: number;
   retable?: string;
+  attachQuality?: string;
 }
 
 function parseModes(text: string): Record<string, number> {
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
     .option('--notes <file>', 'JSON object merged into the model card (e.g. how the stage table was chosen)')
     .option('--max-frames <n>', 'use at most N frames (evenly strided) — for quick trials', (v) => Number(v))
     .option('--retable <model>', 'no training: copy this model with the --modes stage table and --notes merged into its card')
+    .option('--attach-quality <json>', 'no training: add a bench:quality result to model-card.json and MODEL_CARD.md in --out (model.nsvqm and its id unchanged)')
     .parse(process.argv);
   const o = program.opts<Options>();
   const t0 = performance.now();
@@ -88,6 +90,10 @@ async function main(): Promise<void> {
     if (!o.retable && (st < 1 || st > o.stages)) throw new UserError(`--modes gives ${rate} ${st} stages, but --stages is ${o.stages}`);
   }
   const notes = o.notes ? (JSON.parse(readFileSync(o.notes, 'utf8')) as Record<string, unknown>) : {};
+  if (o.attachQuality) {
+    await attachQuality(o.out, o.attachQuality);
+    return;
+  }
   if (o.retable) {
     await retable(o.retable, o.out, stagesPerMode, notes);
     return;
@@ -187,6 +193,32 @@ async function retable(from: string, out: string, stagesPerMode: Record<string, 
   const { id: _oldId, ...rest } = old;
   const bytes = serializeModel({ ...rest, stagesPerMode, card });
   await writeModelFolder(out, bytes, card);
+}
+
+/**
+ * Measured quality belongs in the card, but putting it inside model.nsvqm would change the id
+ * the measurement was made with. So it goes into model-card.json and MODEL_CARD.md only.
+ */
+async function attachQuality(out: string, qualityFile: string): Promise<void> {
+  const bytes = readFileSync(path.join(out, MODEL_FILE_NAME));
+  const model = parseModel(bytes);
+  const q = JSON.parse(readFileSync(qualityFile, 'utf8')) as {
+    modelId: string; date: string; data: string; files: number; stagesOverride: Record<string, number>;
+    summaries: Array<{ bitrate: number; stages: number; stoi: { mean: number; q025: number; q975: number }; estoi: { mean: number }; psnr: { mean: number; q025: number; q975: number } }>;
+  };
+  if (q.modelId !== model.id) throw new UserError(`${qualityFile} was measured with model ${q.modelId}, but ${out} holds ${model.id}`);
+  if (Object.keys(q.stagesOverride ?? {}).length) throw new UserError(`${qualityFile} used a stage override; measure the shipped table`);
+  const table = [
+    '| kbit/s | stages | mean STOI [2.5%, 97.5%] | mean ESTOI | mean pSNR dB [2.5%, 97.5%] |',
+    '|---|---|---|---|---|',
+    ...q.summaries.map((r) => `| ${r.bitrate / 1000} | ${r.stages} | ${r.stoi.mean.toFixed(3)} [${r.stoi.q025.toFixed(3)}, ${r.stoi.q975.toFixed(3)}] | ${r.estoi.mean.toFixed(3)} | ${r.psnr.mean.toFixed(2)} [${r.psnr.q025.toFixed(2)}, ${r.psnr.q975.toFixed(2)}] |`),
+  ].join('\n');
+  const source = `Measured ${q.date} by \`npm run bench:quality\` on ${q.files} files of ${q.data} (encodeSpeech → decodeSpeech → the project's scorePair). `
+    + 'Not stored inside model.nsvqm (that would change the id).';
+  const card: Record<string, unknown> = { ...(model.card ?? {}), quality: { source, table, summaries: q.summaries } };
+  await writeFileAtomic(path.join(out, 'model-card.json'), JSON.stringify({ id: model.id, ...card }, null, 2) + '\n');
+  await writeFileAtomic(path.join(out, 'MODEL_CARD.md'), cardMarkdown(model.id, bytes.length, card, card.perStage as Array<Record<string, number>>));
+  process.stderr.write(`build:model: attached ${qualityFile} to the card of ${model.id}\n`);
 }
 
 async function writeModelFolder(out: string, bytes: Uint8Array, card: Record<string, unknown>): Promise<void> {
