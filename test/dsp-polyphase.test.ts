@@ -139,38 +139,42 @@ for (const kernel of ['wasm', 'js'] as const) describe(`polyphase resampler (${k
 });
 
 describe('polyphase resampler: tables from an external FIR (the STOI resampler uses this)', () => {
-  it('y[k] = Σ_j x[j]·h[k·M + offset − j·L] for random FIRs, ratios and offsets; pair mode gives the same', () => {
-    let seed = 3;
-    for (const [up, down, len, offset] of [[5, 8, 581, 290], [3, 1, 40, 0], [1, 3, 17, 16], [7, 3, 50, 9], [160, 441, 2001, 1000]]) {
-      const h = noise(len, seed++, 1);
-      const x = noise(700, seed++);
-      const y2 = noise(700, seed++);
-      const f = polyphaseFromFir(h, up, down, offset);
-      const outLen = Math.ceil((x.length * up) / down);
-      const a = new Float64Array(outLen);
-      const b = new Float64Array(outLen);
-      resamplePolyphasePairInto(x, y2, f, a, b);
-      const single = new Float64Array(outLen);
-      const s = new PolyphaseResampler(f, () => outLen);
-      const head = s.pushInto(x.subarray(0, 333), single, 0);
-      const mid = s.pushInto(x.subarray(333), single, head);
-      s.finishInto(single, head + mid);
-      let maxErr = 0;
-      for (let k = 0; k < outLen; k++) {
-        let r = 0;
-        let r2 = 0;
-        for (let j = 0; j < x.length; j++) {
-          const idx = k * down + offset - j * up;
-          if (idx >= 0 && idx < len) {
-            r += x[j] * h[idx];
-            r2 += y2[j] * h[idx];
+  // With a key the table goes to the WASM kernel; without one the JS kernel runs it.
+  for (const keyed of [false, true]) {
+    it(`y[k] = Σ_j x[j]·h[k·M + offset − j·L] for random FIRs, ratios and offsets; pair mode gives the same (${keyed ? 'WASM' : 'JS'} kernel)`, () => {
+      let seed = 3;
+      for (const [up, down, len, offset] of [[5, 8, 581, 290], [3, 1, 40, 0], [1, 3, 17, 16], [7, 3, 50, 9], [160, 441, 2001, 1000]]) {
+        const h = noise(len, seed++, 1);
+        const x = noise(700, seed++);
+        const y2 = noise(700, seed++);
+        const f = polyphaseFromFir(h, up, down, offset, keyed ? `test:${seed}` : undefined);
+        expect(f.key !== undefined).toBe(keyed);
+        const outLen = Math.ceil((x.length * up) / down);
+        const a = new Float64Array(outLen);
+        const b = new Float64Array(outLen);
+        resamplePolyphasePairInto(x, y2, f, a, b);
+        const single = new Float64Array(outLen);
+        const s = new PolyphaseResampler(f, () => outLen);
+        const head = s.pushInto(x.subarray(0, 333), single, 0);
+        const mid = s.pushInto(x.subarray(333), single, head);
+        s.finishInto(single, head + mid);
+        let maxErr = 0;
+        for (let k = 0; k < outLen; k++) {
+          let r = 0;
+          let r2 = 0;
+          for (let j = 0; j < x.length; j++) {
+            const idx = k * down + offset - j * up;
+            if (idx >= 0 && idx < len) {
+              r += x[j] * h[idx];
+              r2 += y2[j] * h[idx];
+            }
           }
+          maxErr = Math.max(maxErr, Math.abs(a[k] - r), Math.abs(b[k] - r2), Math.abs(single[k] - r));
         }
-        maxErr = Math.max(maxErr, Math.abs(a[k] - r), Math.abs(b[k] - r2), Math.abs(single[k] - r));
+        if (!(maxErr < 1e-12)) expect.fail(`${up}/${down}, ${len} taps, offset ${offset}: max error ${maxErr}`);
       }
-      if (!(maxErr < 1e-12)) expect.fail(`${up}/${down}, ${len} taps, offset ${offset}: max error ${maxErr}`);
-    }
-  });
+    });
+  }
 });
 
 describe('polyphase resampler: streaming and lengths', () => {

@@ -45,6 +45,11 @@ export interface PolyphaseFilter {
   readonly phases: number;
   /** Rows × taps, row-major (L rows when exact, P+1 when interpolated). */
   readonly coefs: Float64Array;
+  /**
+   * Identity of the table's contents (equal keys ⇒ equal tables), so the WASM kernel copies each
+   * table into its memory once. Without a key the JS kernel runs the filter.
+   */
+  readonly key?: string;
 }
 
 /** How our own filter was designed (for reports and tests). */
@@ -202,6 +207,7 @@ export function designResamplerFilter(fromRate: number, toRate: number, opts: Re
     offset: 0,
     phases,
     coefs,
+    key: `kaiser:${fromRate}:${toRate}:${attenuationDb}:${passFraction}`,
     design: { fromRate, toRate, passbandHz, stopbandHz, cutoffHz, attenuationDb, beta, halfWidth },
   };
 }
@@ -236,14 +242,24 @@ function uleb(n: number): number[] {
 }
 
 /**
- * run(coef, taps, up, stepInt, stepRem, phase, x, out, count) → final phase. Byte addresses:
- * coef = table start, x = first tap of the first output, out = f64 outputs.
+ * Body of run(coef, taps, up, stepInt, stepRem, phase, x, out, count) → final phase, or for a
+ * pair run2(coef, taps, up, stepInt, stepRem, phase, x, y, out, out2, count) → final phase.
+ * Byte addresses: coef = table start, x (y) = first tap of the first output, out (out2) = f64
+ * outputs. Per output: 4 f64x2 partial sums per signal over 8 taps per step.
  */
-function buildKernelModule(): Uint8Array {
+function kernelBody(pair: boolean): number[] {
   const I32 = 0x7f, V128 = 0x7b;
-  const [COEF, TAPS, UP, SINT, SREM, PHASE, X, OUT, COUNT] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const [C, XP, END] = [9, 10, 11]; // i32 locals
-  const [A0, A1, A2, A3] = [12, 13, 14, 15]; // v128 locals
+  const [COEF, TAPS, UP, SINT, SREM, PHASE, X] = [0, 1, 2, 3, 4, 5, 6];
+  const Y = pair ? 7 : -1;
+  const OUT = pair ? 8 : 7;
+  const OUT2 = pair ? 9 : -1;
+  const COUNT = pair ? 10 : 8;
+  const nParams = pair ? 11 : 9;
+  const [C, XP, YP, END] = [nParams, nParams + 1, nParams + 2, nParams + 3]; // i32 locals
+  const V = nParams + 4; // v128 locals: A0..A3, then B0..B3 (pair), then CV
+  const A = [V, V + 1, V + 2, V + 3];
+  const B = [V + 4, V + 5, V + 6, V + 7];
+  const CV = V + 8;
   const b: number[] = [];
   const get = (l: number) => b.push(0x20, l);
   const set = (l: number) => b.push(0x21, l);
@@ -254,6 +270,16 @@ function buildKernelModule(): Uint8Array {
   const F64X2_ADD = 0xf0, F64X2_MUL = 0xf2, F64X2_EXTRACT = 0x21;
   const zero = () => simd(0x0c, ...new Array<number>(16).fill(0));
   const ADD = 0x6a, SUB = 0x6b, MUL = 0x6c, SHL = 0x74, LT_U = 0x49, GE_U = 0x4f, EQZ = 0x45;
+  const accs = pair ? [...A, ...B] : A;
+  /** Store the lane sum of (s0 + s1) + (s2 + s3) at the address on the stack. */
+  const storeSum = (s: number[]) => {
+    get(s[0]); get(s[1]); simd(F64X2_ADD); get(s[2]); get(s[3]); simd(F64X2_ADD); simd(F64X2_ADD); tee(s[0]);
+    simd(F64X2_EXTRACT, 0); get(s[0]); simd(F64X2_EXTRACT, 1); b.push(0xa0); // f64.add
+    b.push(0x39, 3, 0); // f64.store align=8 offset=0
+  };
+  const bump = (l: number, by: number) => {
+    get(l); i32c(by); b.push(ADD); set(l);
+  };
 
   b.push(0x02, 0x40); // block
   get(COUNT); b.push(EQZ, 0x0d, 0); // br_if 0 (nothing to do)
@@ -261,44 +287,53 @@ function buildKernelModule(): Uint8Array {
   get(COEF); get(PHASE); get(TAPS); b.push(MUL); i32c(3); b.push(SHL, ADD); tee(C);
   get(TAPS); i32c(3); b.push(SHL, ADD); set(END);
   get(X); set(XP);
-  for (const a of [A0, A1, A2, A3]) { zero(); set(a); }
+  if (pair) { get(Y); set(YP); }
+  for (const acc of accs) { zero(); set(acc); }
   b.push(0x03, 0x40); // loop (taps, 8 per step)
-  [A0, A1, A2, A3].forEach((a, i) => {
-    get(a); get(C); load(16 * i); get(XP); load(16 * i); simd(F64X2_MUL); simd(F64X2_ADD); set(a);
-  });
-  get(C); i32c(32); b.push(ADD); i32c(32); b.push(ADD); tee(C);
-  get(XP); i32c(32); b.push(ADD); i32c(32); b.push(ADD); set(XP);
-  get(END); b.push(LT_U, 0x0d, 0); // br_if inner
+  for (let i = 0; i < 4; i++) {
+    get(C); load(16 * i); set(CV);
+    get(A[i]); get(CV); get(XP); load(16 * i); simd(F64X2_MUL); simd(F64X2_ADD); set(A[i]);
+    if (pair) { get(B[i]); get(CV); get(YP); load(16 * i); simd(F64X2_MUL); simd(F64X2_ADD); set(B[i]); }
+  }
+  // C, XP (, YP) += 64 bytes (two 32s: single-byte constants)
+  for (const l of pair ? [C, XP, YP] : [C, XP]) { bump(l, 32); bump(l, 32); }
+  get(C); get(END); b.push(LT_U, 0x0d, 0); // br_if inner
   b.push(0x0b); // end inner loop
-  // out[k] = (a0 + a1) + (a2 + a3), lanes summed
-  get(OUT);
-  get(A0); get(A1); simd(F64X2_ADD); get(A2); get(A3); simd(F64X2_ADD); simd(F64X2_ADD); tee(A0);
-  simd(F64X2_EXTRACT, 0); get(A0); simd(F64X2_EXTRACT, 1); b.push(0xa0); // f64.add
-  b.push(0x39, 3, 0); // f64.store align=8 offset=0
-  get(OUT); i32c(8); b.push(ADD); set(OUT);
+  get(OUT); storeSum(A);
+  bump(OUT, 8);
+  if (pair) { get(OUT2); storeSum(B); bump(OUT2, 8); }
   get(X); get(SINT); i32c(3); b.push(SHL, ADD); set(X);
+  if (pair) { get(Y); get(SINT); i32c(3); b.push(SHL, ADD); set(Y); }
   get(PHASE); get(SREM); b.push(ADD); tee(PHASE); get(UP); b.push(GE_U);
   b.push(0x04, 0x40); // if
   get(PHASE); get(UP); b.push(SUB); set(PHASE);
-  get(X); i32c(8); b.push(ADD); set(X);
+  bump(X, 8);
+  if (pair) bump(Y, 8);
   b.push(0x0b); // end if
   get(COUNT); i32c(1); b.push(SUB); tee(COUNT); b.push(0x0d, 0); // br_if outer
   b.push(0x0b); // end outer loop
   b.push(0x0b); // end block
   get(PHASE);
   b.push(0x0b); // end function
+  const locals = [0x02, 4, I32, 9, V128];
+  return [...locals, ...b];
+}
 
-  const locals = [0x02, 3, I32, 4, V128];
-  const body = [...locals, ...b];
+/** The module: exports run (one signal), run2 (a pair) and mem. */
+function buildKernelModule(): Uint8Array {
+  const I32 = 0x7f;
   const sec = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
   const name = (s: string) => [s.length, ...Array.from(s, (ch) => ch.charCodeAt(0))];
+  const fnType = (n: number) => [0x60, n, ...new Array<number>(n).fill(I32), 1, I32];
+  const one = kernelBody(false);
+  const two = kernelBody(true);
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...sec(1, [1, 0x60, 9, ...new Array<number>(9).fill(I32), 1, I32]),
-    ...sec(3, [1, 0]),
+    ...sec(1, [2, ...fnType(9), ...fnType(11)]),
+    ...sec(3, [2, 0, 1]),
     ...sec(5, [1, 0x00, 1]), // memory: min 1 page, no max
-    ...sec(7, [2, ...name('run'), 0x00, 0, ...name('mem'), 0x02, 0]),
-    ...sec(10, [1, ...uleb(body.length), ...body]),
+    ...sec(7, [3, ...name('run'), 0x00, 0, ...name('run2'), 0x00, 1, ...name('mem'), 0x02, 0]),
+    ...sec(10, [2, ...uleb(one.length), ...one, ...uleb(two.length), ...two]),
   ]);
 }
 
@@ -310,9 +345,21 @@ const WASM_OUT = 16384;
 const PAGE = 65536;
 
 type RunFn = (coef: number, taps: number, up: number, stepInt: number, stepRem: number, phase: number, x: number, out: number, count: number) => number;
+type Run2Fn = (
+  coef: number, taps: number, up: number, stepInt: number, stepRem: number, phase: number,
+  x: number, y: number, out: number, out2: number, count: number,
+) => number;
+
+/** Scratch layout (bytes): history of x, history of y, outputs of x, outputs of y; tables after. */
+const HIST_X = 0;
+const HIST_Y = 8 * WASM_HIST;
+const OUT_X = 16 * WASM_HIST;
+const OUT_Y = OUT_X + 8 * WASM_OUT;
+const TABLES = OUT_Y + 8 * WASM_OUT;
 
 interface Kernel {
   run: RunFn;
+  run2: Run2Fn;
   mem: WasmMemory;
   /** Next free byte for coefficient tables. */
   top: number;
@@ -327,10 +374,9 @@ function loadKernel(): Kernel | null {
   try {
     const inst = new WebAssembly.Instance(new WebAssembly.Module(buildKernelModule()));
     const mem = inst.exports.mem as WasmMemory;
-    const top = 8 * (WASM_HIST + WASM_OUT);
-    const need = Math.ceil(top / PAGE) - mem.buffer.byteLength / PAGE;
+    const need = Math.ceil(TABLES / PAGE) - mem.buffer.byteLength / PAGE;
     if (need > 0) mem.grow(need);
-    kernel = { run: inst.exports.run as RunFn, mem, top, tables: new Map() };
+    kernel = { run: inst.exports.run as RunFn, run2: inst.exports.run2 as Run2Fn, mem, top: TABLES, tables: new Map() };
   } catch {
     kernel = null; // no WebAssembly SIMD: the JS kernel does everything
   }
@@ -350,16 +396,14 @@ export function useWasmKernel(on: boolean): void {
 }
 
 /**
- * Byte address of a designed filter's table in WASM memory (copied once per design), or −1 when
- * the JS kernel must run it (no SIMD, interpolated phases, rows not a multiple of 8 or too long,
- * or a table from polyphaseFromFir, which has no design key and stays in JS).
+ * Byte address of a filter's table in WASM memory (copied once per key), or −1 when the JS
+ * kernel must run it (no SIMD, no key, interpolated phases, rows not a multiple of 8 or too long).
  */
 function wasmTable(f: PolyphaseFilter): number {
-  const d = (f as Partial<DesignedResampler>).design;
-  if (!wasmEnabled || !d || f.phases !== f.up || f.taps % 8 !== 0 || f.taps > WASM_MAX_TAPS) return -1;
+  const key = f.key;
+  if (!wasmEnabled || key === undefined || f.phases !== f.up || f.taps % 8 !== 0 || f.taps > WASM_MAX_TAPS) return -1;
   const k = loadKernel();
   if (!k) return -1;
-  const key = `${d.fromRate}:${d.toRate}:${d.attenuationDb}:${d.passbandHz}`;
   const known = k.tables.get(key);
   if (known !== undefined) return known;
   const ptr = k.top;
@@ -455,7 +499,7 @@ export class PolyphaseResampler {
     const size = filter.taps + this.stepInt + 2 + CHUNK;
     this.buf = new Float64Array(size);
     this.buf2 = channels === 2 ? new Float64Array(size) : null;
-    this.wasmPtr = channels === 1 ? wasmTable(filter) : -1;
+    this.wasmPtr = wasmTable(filter);
     // Start with zeros covering every index the first output may read before x[0].
     this.bufStart = Math.min(0, this.j - filter.lead);
     this.bufLen = -this.bufStart;
@@ -471,7 +515,7 @@ export class PolyphaseResampler {
     let { j, phase } = this;
     let k = 0;
     const lastNeeded = taps - 1 - lead; // output at j needs input up to j + lastNeeded
-    if (this.wasmPtr >= 0) return this.produceWasm(end, limit, out, outPos);
+    if (this.wasmPtr >= 0) return this.produceWasm(end, limit, out, out2, outPos);
     while (k < limit && j + lastNeeded < end) {
       const xb = j - lead - this.bufStart;
       if (buf2 && out2) {
@@ -503,7 +547,7 @@ export class PolyphaseResampler {
   }
 
   /** `produce` on the WASM kernel: batches of up to WASM_OUT outputs over a copy of their history. */
-  private produceWasm(end: number, limit: number, out: SampleArray, outPos: number): number {
+  private produceWasm(end: number, limit: number, out: SampleArray, out2: SampleArray | null, outPos: number): number {
     const kern = kernel as Kernel;
     const { taps, lead, up } = this.f;
     const lastNeeded = taps - 1 - lead;
@@ -526,10 +570,17 @@ export class PolyphaseResampler {
       const from = this.j - lead - this.bufStart;
       const to = Math.min(this.bufLen, j - this.stepInt - 1 - lead - this.bufStart + taps + 1);
       const mem = kern.mem.buffer;
-      new Float64Array(mem, 0, to - from).set(this.buf.subarray(from, to));
-      const endPhase = kern.run(this.wasmPtr, taps, up, this.stepInt, this.stepRem, this.phase, 0, 8 * WASM_HIST, count);
+      new Float64Array(mem, HIST_X, to - from).set(this.buf.subarray(from, to));
+      let endPhase: number;
+      if (this.buf2 && out2) {
+        new Float64Array(mem, HIST_Y, to - from).set(this.buf2.subarray(from, to));
+        endPhase = kern.run2(this.wasmPtr, taps, up, this.stepInt, this.stepRem, this.phase, HIST_X, HIST_Y, OUT_X, OUT_Y, count);
+        out2.set(new Float64Array(mem, OUT_Y, count), outPos + produced);
+      } else {
+        endPhase = kern.run(this.wasmPtr, taps, up, this.stepInt, this.stepRem, this.phase, HIST_X, OUT_X, count);
+      }
       if (endPhase !== phase) throw new Error('PolyphaseResampler: WASM kernel lost the phase');
-      out.set(new Float64Array(mem, 8 * WASM_HIST, count), outPos + produced);
+      out.set(new Float64Array(mem, OUT_X, count), outPos + produced);
       produced += count;
       this.j = j;
       this.phase = phase;
@@ -686,13 +737,15 @@ export function resamplePolyphasePairInto(
  *   y[k] = Σ_j x[j]·h[k·M + offset − j·L].
  * Used for filters designed elsewhere (the Octave-compatible STOI resampler).
  */
-export function polyphaseFromFir(h: ArrayLike<number>, up: number, down: number, offset: number): PolyphaseFilter {
+export function polyphaseFromFir(h: ArrayLike<number>, up: number, down: number, offset: number, key?: string): PolyphaseFilter {
   if (!(Number.isInteger(up) && Number.isInteger(down) && up >= 1 && down >= 1 && gcd(up, down) === 1)) {
     throw new RangeError(`polyphaseFromFir: L/M must be coprime positive integers, got ${up}/${down}`);
   }
   if (!(Number.isInteger(offset) && offset >= 0)) throw new RangeError(`polyphaseFromFir: offset must be a non-negative integer`);
-  // Row φ multiplies x[j − (taps−1) … j] (j = ⌊position/L⌋): element m holds h[φ + (taps−1−m)·L].
-  const taps = Math.floor((h.length - 1) / up) + 1;
+  // Row φ multiplies x[j − (taps−1) … j] (j = ⌊position/L⌋): element m holds h[φ + (taps−1−m)·L]
+  // (0 past the end of h). Rows are rounded up to a multiple of 8 for the SIMD kernel: the extra
+  // leading elements index past the end of h, so they are zeros.
+  const taps = 8 * Math.ceil((Math.floor((h.length - 1) / up) + 1) / 8);
   const coefs = new Float64Array(up * taps);
   for (let phase = 0; phase < up; phase++) {
     for (let m = 0; m < taps; m++) {
@@ -700,7 +753,7 @@ export function polyphaseFromFir(h: ArrayLike<number>, up: number, down: number,
       coefs[phase * taps + m] = idx < h.length ? h[idx] : 0;
     }
   }
-  return { up, down, taps, lead: taps - 1, offset, phases: up, coefs };
+  return { up, down, taps, lead: taps - 1, offset, phases: up, coefs, key: key === undefined ? undefined : `fir:${key}` };
 }
 
 const designCache = new Map<string, DesignedResampler>();

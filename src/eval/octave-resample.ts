@@ -76,7 +76,7 @@ function octaveTable(p: number, q: number): PolyphaseFilter {
   let t = tableCache.get(key);
   if (!t) {
     const h = octaveResampleFilter(p, q);
-    t = polyphaseFromFir(h, p, q, (h.length - 1) / 2);
+    t = polyphaseFromFir(h, p, q, (h.length - 1) / 2, `octave:${key}`);
     tableCache.set(key, t);
   }
   return t;
