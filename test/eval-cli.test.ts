@@ -217,6 +217,11 @@ describe('nsvq-codec eval (end to end)', () => {
     const r3 = runCli(['eval', '-d', dataDir, '-o', path.join(tmp, 'o6'), '-m', modelDir, '-x', 'noin=cp a {out}']);
     expect(r3.code).toBe(1);
     expect(r3.stderr).toContain('must contain {in}');
+    const notDir = path.join(tmp, 'a-file');
+    writeFileSync(notDir, 'x');
+    const r4 = runCli(['eval', '-d', dataDir, '-o', path.join(notDir, 'out'), '-m', modelDir]);
+    expect(r4.code).toBe(1);
+    expect(r4.stderr).toMatch(/cannot write the report folder .*ENOTDIR/);
   });
 });
 

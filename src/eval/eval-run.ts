@@ -3,7 +3,7 @@
  * scan the data folder, evaluate every file × system × bitrate in parallel, and write the report
  * folder (report.json, report.md, results.csv, psnr/stoi/estoi.svg). See docs/eval.md.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { constants as fsConstants, existsSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,12 +113,23 @@ export function defaultJobs(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
+/** Create the report folder before the (long) run, so a bad --out fails in a second, not at the end. */
+async function prepareOutDir(dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    await fs.access(dir, fsConstants.W_OK);
+  } catch (err) {
+    throw new UserError(`cannot write the report folder ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
 export async function runEval(opts: EvalOptions): Promise<EvalOutcome> {
   const bitrates = parseBitrateList(opts.bitrates);
   const jobs = opts.jobs ?? defaultJobs();
   if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs must be a positive integer, got ${opts.jobs}`);
   if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 1)) throw new UserError(`--limit must be a positive integer, got ${opts.limit}`);
   const { systems, configs } = resolveSystems(opts.models, opts.externals);
+  await prepareOutDir(opts.outDir);
 
   let files = await scanAudioFiles(opts.dataDir);
   if (files.length === 0) throw new UserError(`no audio files (${['wav', 'flac', 'ogg', 'mp3'].join(', ')}) under ${opts.dataDir}`);
