@@ -2,8 +2,8 @@
  * DSP front-end bench (`npm run bench:dsp`): MDCT+IMDCT throughput for 320 coefficients,
  * single-threaded, against a naive O(N²) table-driven MDCT measured in the same run, and
  * resampling throughput in 20 ms output frames per second (48 k, 44.1 k, 22.05 k → 16 k and
- * 16 k → 48 k): our polyphase engine (src/audio/resample.ts) against libsamplerate's best
- * quality converter, called directly, in the same run.
+ * 16 k → 48 k): our polyphase engine (src/audio/resample.ts; WASM SIMD kernel and its JS
+ * fallback) against libsamplerate's best quality converter, called directly, in the same run.
  * Prints a table and writes bench/results/dsp.json. Timings on a shared machine are noisy:
  * each figure is the median of several timed rounds after a warm-up, and the naive baseline
  * is reported as a ratio measured in the same run.
@@ -19,7 +19,7 @@ import { HOP, lowOverlapWindow } from '../src/dsp/window.js';
 import { writeFileAtomic } from '../src/util/atomic-file.js';
 import lsr from '@alexanderolsen/libsamplerate-js';
 import { resample } from '../src/audio/resample.js';
-import { cachedResamplerFilter } from '../src/dsp/polyphase-resampler.js';
+import { cachedResamplerFilter, useWasmKernel } from '../src/dsp/polyphase-resampler.js';
 
 const N = HOP;
 const ROUNDS = 5;
@@ -176,13 +176,18 @@ interface ResampleRate extends Rate {
 }
 
 interface ResampleComparison {
-  /** Our polyphase engine through src/audio/resample.ts (`resample`). */
+  /** Our polyphase engine through src/audio/resample.ts (`resample`), WASM SIMD kernel (the default). */
   polyphase: ResampleRate;
+  /** The same engine with its plain JS kernel (useWasmKernel(false)): the fallback without WebAssembly SIMD. */
+  polyphaseJs: ResampleRate;
   /** libsamplerate's WASM port, SRC_SINC_BEST_QUALITY, called directly (the previous engine). */
   libsamplerate: ResampleRate;
   /** polyphase ÷ libsamplerate, median of the per-round ratios (rounds interleaved, same run). */
   speedup: number;
   speedupCpu: number;
+  /** JS-kernel polyphase ÷ libsamplerate, the same way. */
+  speedupJs: number;
+  speedupJsCpu: number;
   /** Taps (multiply-adds) per output sample of our filter. */
   taps: number;
 }
@@ -232,18 +237,28 @@ async function benchResample(fromRate: number, toRate: number): Promise<Resample
   // Warm-up: JIT for ours, WASM instantiation and caches for libsamplerate.
   await resample(x.subarray(0, fromRate * 2), fromRate, toRate);
   lsrRun(x.subarray(0, fromRate));
+  useWasmKernel(false);
+  await resample(x.subarray(0, fromRate * 2), fromRate, toRate);
+  useWasmKernel(true);
   const ours: Round[] = [];
+  const oursJs: Round[] = [];
   const theirs: Round[] = [];
   for (let r = 0; r < RESAMPLE_ROUNDS; r++) {
     ours.push(await timeCall(async () => (await resample(x, fromRate, toRate)).length, toRate));
+    useWasmKernel(false);
+    oursJs.push(await timeCall(async () => (await resample(x, fromRate, toRate)).length, toRate));
+    useWasmKernel(true);
     theirs.push(await timeCall(() => lsrRun(x), toRate));
   }
   const common = { fromRate, toRate, secondsPerCall: RESAMPLE_SECONDS };
   return {
     polyphase: { ...summarize(ours), ...common },
+    polyphaseJs: { ...summarize(oursJs), ...common },
     libsamplerate: { ...summarize(theirs), ...common },
     speedup: median(ours.map((o, i) => o.wall / theirs[i].wall)),
     speedupCpu: median(ours.map((o, i) => o.cpu / theirs[i].cpu)),
+    speedupJs: median(oursJs.map((o, i) => o.wall / theirs[i].wall)),
+    speedupJsCpu: median(oursJs.map((o, i) => o.cpu / theirs[i].cpu)),
     taps: cachedResamplerFilter(fromRate, toRate).taps,
   };
 }
@@ -273,7 +288,8 @@ async function main(): Promise<void> {
     row('MDCT+IMDCT naive O(N²) baseline', naive),
   ];
   for (const [key, r] of Object.entries(resampling)) {
-    rows.push(row(`resample ${key} polyphase, ${r.taps} taps (20 ms output frames)`, r.polyphase));
+    rows.push(row(`resample ${key} polyphase WASM, ${r.taps} taps (20 ms output frames)`, r.polyphase));
+    rows.push(row(`resample ${key} polyphase JS kernel (20 ms output frames)`, r.polyphaseJs));
     rows.push(row(`resample ${key} libsamplerate best (20 ms output frames)`, r.libsamplerate));
   }
   const w0 = Math.max(...rows.map((r) => r[0].length));
@@ -287,7 +303,10 @@ async function main(): Promise<void> {
       `${fast.framesPerCpuSecond >= 20000 ? 'met' : 'NOT met'} (CPU time); load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`,
   );
   for (const [key, r] of Object.entries(resampling)) {
-    console.log(`resample ${key}: polyphase / libsamplerate (same run, interleaved rounds) ${r.speedup.toFixed(1)}× wall, ${r.speedupCpu.toFixed(1)}× CPU`);
+    console.log(
+      `resample ${key}: polyphase / libsamplerate (same run, interleaved rounds) ${r.speedup.toFixed(1)}× wall, ${r.speedupCpu.toFixed(1)}× CPU; ` +
+        `JS kernel / libsamplerate ${r.speedupJs.toFixed(1)}× wall, ${r.speedupJsCpu.toFixed(1)}× CPU`,
+    );
   }
 
   const result = {

@@ -23,6 +23,12 @@
  * the table holds P+1 evenly spaced fractional phases instead and each output interpolates
  * linearly between its two neighbouring rows (as libsamplerate does); the kernel is smooth on
  * that scale (see MAX_TABLE), so the error stays far below the stop-band level.
+ *
+ * Two kernels run the dot products: a WebAssembly SIMD one (f64x2, generated below as bytes)
+ * for exact tables that carry a `key`, which is what the audio path and the STOI resampler use,
+ * and a plain JS one for everything else and as the fallback without SIMD (useWasmKernel(false)
+ * forces it). A stream picks its kernel once, so streaming stays bit-identical to one-shot.
+ * bench:dsp measures both against libsamplerate.
  */
 import { UserError } from '../errors.js';
 
@@ -213,12 +219,12 @@ export function designResamplerFilter(fromRate: number, toRate: number, opts: Re
 }
 
 // ---------------------------------------------------------------------------------------------
-// WebAssembly SIMD kernel for the exact single-signal case (the audio path). It computes a run
-// of outputs with f64x2 multiply-adds (4 partial sums of 2 lanes, 8 taps per step), stepping the
-// phase itself, so one call covers a whole chunk. The module is assembled here as bytes (no
-// build step, no binary in the repo). Rows must be a multiple of 8 taps (designResamplerFilter
-// pads with leading zeros). Float64 throughout; its summation order differs from `dot`, but
-// every output of a given filter goes through the same kernel, so streaming stays bit-exact.
+// WebAssembly SIMD kernel for exact tables (the audio path; the STOI pair via run2). It computes
+// a run of outputs with f64x2 multiply-adds (4 partial sums of 2 lanes, 8 taps per step),
+// stepping the phase itself, so one call covers a whole chunk. The module is assembled here as
+// bytes (no build step, no binary in the repo). Rows must be a multiple of 8 taps (both table
+// builders pad with leading zeros). Float64 throughout; its summation order differs from `dot`,
+// but a stream keeps the kernel it started with, so streaming stays bit-exact.
 
 // lib "ES2022" without DOM has no WebAssembly typings; declare the little used here.
 interface WasmMemory {
@@ -343,6 +349,8 @@ const WASM_MAX_TAPS = 4096;
 const WASM_HIST = WASM_MAX_TAPS + 512 + CHUNK + 64;
 const WASM_OUT = 16384;
 const PAGE = 65536;
+/** Tables are never freed (one per key: per rate pair in practice); past this the JS kernel runs new ones. */
+const WASM_TABLE_BYTES = 256 * 1024 * 1024;
 
 type RunFn = (coef: number, taps: number, up: number, stepInt: number, stepRem: number, phase: number, x: number, out: number, count: number) => number;
 type Run2Fn = (
@@ -408,6 +416,7 @@ function wasmTable(f: PolyphaseFilter): number {
   if (known !== undefined) return known;
   const ptr = k.top;
   const end = ptr + 8 * f.coefs.length;
+  if (end > TABLES + WASM_TABLE_BYTES) return -1;
   const need = Math.ceil(end / PAGE) - k.mem.buffer.byteLength / PAGE;
   if (need > 0) k.mem.grow(need);
   new Float64Array(k.mem.buffer, ptr, f.coefs.length).set(f.coefs);
