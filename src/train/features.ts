@@ -23,6 +23,7 @@ export const FEATURE_SAMPLE_RATE = 16000;
 export const FEATURE_FORMAT_VERSION = 1;
 const CACHE_MAGIC = 'NSVQFEAT';
 const CACHE_HEADER_BYTES = 32;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export const AUDIO_EXTENSIONS: readonly string[] = ['.flac', '.wav', '.mp3', '.ogg', '.oga', '.opus', '.m4a', '.aac', '.aif', '.aiff', '.webm'];
 
@@ -142,8 +143,15 @@ function readCacheEntry(b: Uint8Array, file: string, contentHash: string): FileF
   const body = CACHE_HEADER_BYTES + bins * frames * 4;
   if (bins !== HOP || b.length !== body + 4) return null;
   if (view.getUint32(body, true) !== crc32(b, 0, body)) return null;
-  const mdct = new Float32Array(bins * frames);
-  for (let i = 0; i < mdct.length; i++) mdct[i] = view.getFloat32(CACHE_HEADER_BYTES + 4 * i, true);
+  let mdct: Float32Array;
+  if (LITTLE_ENDIAN) {
+    // One copy of the bytes (slice also realigns them), no per-value decoding.
+    const start = b.byteOffset + CACHE_HEADER_BYTES;
+    mdct = new Float32Array(b.buffer.slice(start, start + bins * frames * 4));
+  } else {
+    mdct = new Float32Array(bins * frames);
+    for (let i = 0; i < mdct.length; i++) mdct[i] = view.getFloat32(CACHE_HEADER_BYTES + 4 * i, true);
+  }
   return { file, contentHash, bins, frames, mdct, originalRate: view.getUint32(20, true), length: view.getUint32(24, true) };
 }
 
