@@ -3,7 +3,7 @@
  * decodeAudioData's own resampling aliases), on our Kaiser-windowed polyphase engine
  * (src/dsp/polyphase-resampler.ts, WebAssembly SIMD kernel). It replaced libsamplerate's
  * SRC_SINC_BEST_QUALITY, which met the same quality targets but ran at only 4–20× real time;
- * bench:dsp times both in the same run (about 65–110× faster by CPU time for 48/44.1/22.05 kHz
+ * bench:dsp times both in the same run (66–91× faster by CPU time in one run for 48/44.1/22.05 kHz
  * → 16 kHz and 16 → 48 kHz on the 2-core build machine).
  *
  * Guarantees (test/audio-resample.test.ts): passband flat within ±0.01 dB up to 7/8 of the lower
