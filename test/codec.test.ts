@@ -5,7 +5,8 @@ import { Encoder } from '../src/codec/encoder.js';
 import { Decoder } from '../src/codec/decoder.js';
 import { HEADER_BYTES, codedLength, readHeader } from '../src/coding/container.js';
 import { resampledLength } from '../src/audio/resample.js';
-import { FrameDecoder } from '../src/coding/frame-coder.js';
+import { FrameDecoder, FrameEncoder } from '../src/coding/frame-coder.js';
+import { analyzeSignal } from '../src/dsp/mdct-stream.js';
 import { CorruptDataError, UserError } from '../src/errors.js';
 import { buildSyntheticModel, syntheticSpeechLike } from '../src/model/synthetic-model.js';
 
@@ -162,6 +163,30 @@ describe('codec round trip (synthetic model)', () => {
     const dec = new Decoder(model, 8000);
     expect(() => dec.decodeFrame(new Uint8Array(19))).toThrow(CorruptDataError);
     expect(dec.decodeFrame(new Uint8Array(20)).length).toBe(320);
+  });
+});
+
+describe('frame budget safety net', () => {
+  it('truncates the coded bins when even the coarsest gain cannot fit, and the decoder follows', () => {
+    // A model whose variance map B is ~0 makes every nonzero value very expensive: two loud
+    // tones then cannot fit 160 bits at any gain, so frames fall back to truncation.
+    const bad = { ...model, synthesis: new Float32Array(model.synthesis.length).fill(1e-12) };
+    const x = Float32Array.from({ length: 1600 }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 1000.3 * i) / 16000) + 0.3 * Math.sin((2 * Math.PI * 3100.7 * i) / 16000));
+    const enc = new FrameEncoder(bad, 8000);
+    const dec = new FrameDecoder(bad, 8000);
+    enc.recordFields = true;
+    dec.recordFields = true;
+    const out = new Float64Array(320);
+    let truncated = 0;
+    for (const f of analyzeSignal(x)) {
+      const bytes = enc.encode(f);
+      expect(bytes.length).toBe(20);
+      dec.decode(bytes, out);
+      expect(dec.last!.codedBins).toBe(enc.last!.codedBins);
+      expect(Array.from(dec.last!.q)).toEqual(Array.from(enc.last!.q));
+      if (enc.last!.codedBins < 320) truncated++;
+    }
+    expect(truncated).toBeGreaterThan(3);
   });
 });
 
