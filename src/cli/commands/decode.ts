@@ -114,6 +114,7 @@ export async function decodeFile(input: string, output: string, opts: DecodeOpti
         emit(resampler.push(pcm.subarray(0, used)));
         bar?.update(Math.floor((j0 + n) / 50));
       }
+      bar?.update(Math.ceil(header.frameCount / 50));
       emit(resampler.finish());
       if (Number.isFinite(target) && written < target) emit(new Float32Array(target - written));
       bar?.stop();
