@@ -132,6 +132,16 @@ describe.each(['js', 'wasm-1', 'wasm-2', 'wasm-3'])('nearestCodewords (%s kernel
     expect(Array.from(fast)).toEqual(Array.from(nearestCodewordsNaive(data, n, cb, k, dim)));
   });
 
+  it('never selects a codeword containing NaN, like the naive reference', () => {
+    const rng = new Rng(8);
+    const dim = 16, k = 40, n = 64;
+    const { data, cb } = randomCase(rng, n, k, dim);
+    for (const j of [0, 5, 17]) cb[j * dim + 3] = NaN;
+    const fast = nearestCodewords(data, n, cb, k, dim);
+    expect(Array.from(fast)).toEqual(Array.from(nearestCodewordsNaive(data, n, cb, k, dim)));
+    expect(fast.every((j) => j !== 0 && j !== 5 && j !== 17)).toBe(true);
+  });
+
   it('writes into out and validates shapes', () => {
     const cb = new Float32Array([0, 0, 1, 1]);
     const out = new Int32Array(2);

@@ -31,7 +31,7 @@ const OP = {
 const SIMD = {
   load: 0x00, load32Splat: 0x09, store: 0x0b, const: 0x0c, i32x4Splat: 0x11, f32x4Splat: 0x13,
   f32x4Lt: 0x43, bitselect: 0x52, i32x4Add: 0xae, f32x4Add: 0xe4, f32x4Mul: 0xe6,
-  f32x4Min: 0xe8, f32x4Max: 0xe9,
+  f32x4Min: 0xe8, f32x4Max: 0xe9, f32x4Pmin: 0xea, f32x4Pmax: 0xeb,
 } as const;
 
 function uleb(n: number): number[] {
@@ -142,10 +142,12 @@ export function buildSearchModule(dim: number, rows = 2, accs = 2): Uint8Array {
         get(ACC(q, a)); get(ACC(q, a + width)); simd(SIMD.f32x4Add); set(ACC(q, a));
       }
     }
-    // b2 = min(b2, max(s, b1)); bi = s < b1 ? ci : bi; b1 = min(b1, s)
-    get(B2(q)); get(S(q)); get(B1(q)); simd(SIMD.f32x4Max); simd(SIMD.f32x4Min); set(B2(q));
+    // b2 = pmin(b2, pmax(s, b1)); bi = s < b1 ? ci : bi; b1 = pmin(b1, s). The pseudo-min/max
+    // (pmin(a, b) = b < a ? b : a) are single x86 instructions, unlike min/max; a NaN score
+    // is simply never taken, as in the naive reference (NaN < d is false).
+    get(B2(q)); get(S(q)); get(B1(q)); simd(SIMD.f32x4Pmax); simd(SIMD.f32x4Pmin); set(B2(q));
     get(CI); get(BI(q)); get(S(q)); get(B1(q)); simd(SIMD.f32x4Lt); simd(SIMD.bitselect); set(BI(q));
-    get(B1(q)); get(S(q)); simd(SIMD.f32x4Min); set(B1(q));
+    get(B1(q)); get(S(q)); simd(SIMD.f32x4Pmin); set(B1(q));
   }
   get(CI); v128i32(4, 4, 4, 4); simd(SIMD.i32x4Add); set(CI);
   get(CBP); i32(16 * dim); c.push(OP.i32Add); set(CBP);
