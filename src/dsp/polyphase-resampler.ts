@@ -31,6 +31,10 @@
  * bench:dsp measures both against libsamplerate.
  */
 import { UserError } from '../errors.js';
+import {
+  OP, SIMD, SIMD_PREFIX, VAL, VOID_BLOCK, buildWasmModule, ensureMemory, instantiateWasm, uleb,
+  type WasmFunction, type WasmMemory,
+} from '../util/wasm-module-builder.js';
 
 export interface PolyphaseFilter {
   /** Interpolation factor L (toRate / gcd). */
@@ -226,35 +230,13 @@ export function designResamplerFilter(fromRate: number, toRate: number, opts: Re
 // builders pad with leading zeros). Float64 throughout; its summation order differs from `dot`,
 // but a stream keeps the kernel it started with, so streaming stays bit-exact.
 
-// lib "ES2022" without DOM has no WebAssembly typings; declare the little used here.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports?: object) => { exports: Record<string, unknown> };
-};
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
 /**
- * Body of run(coef, taps, up, stepInt, stepRem, phase, x, out, count) → final phase, or for a
+ * run(coef, taps, up, stepInt, stepRem, phase, x, out, count) → final phase, or for a
  * pair run2(coef, taps, up, stepInt, stepRem, phase, x, y, out, out2, count) → final phase.
  * Byte addresses: coef = table start, x (y) = first tap of the first output, out (out2) = f64
  * outputs. Per output: 4 f64x2 partial sums per signal over 8 taps per step.
  */
-function kernelBody(pair: boolean): number[] {
-  const I32 = 0x7f, V128 = 0x7b;
+function kernelFunction(pair: boolean): WasmFunction {
   const [COEF, TAPS, UP, SINT, SREM, PHASE, X] = [0, 1, 2, 3, 4, 5, 6];
   const Y = pair ? 7 : -1;
   const OUT = pair ? 8 : 7;
@@ -267,80 +249,70 @@ function kernelBody(pair: boolean): number[] {
   const B = [V + 4, V + 5, V + 6, V + 7];
   const CV = V + 8;
   const b: number[] = [];
-  const get = (l: number) => b.push(0x20, l);
-  const set = (l: number) => b.push(0x21, l);
-  const tee = (l: number) => b.push(0x22, l);
-  const i32c = (v: number) => b.push(0x41, v); // small non-negative constants only (< 64)
-  const simd = (op: number, ...imm: number[]) => b.push(0xfd, ...uleb(op), ...imm);
-  const load = (off: number) => simd(0x00, 3, ...uleb(off)); // v128.load align=8
-  const F64X2_ADD = 0xf0, F64X2_MUL = 0xf2, F64X2_EXTRACT = 0x21;
-  const zero = () => simd(0x0c, ...new Array<number>(16).fill(0));
-  const ADD = 0x6a, SUB = 0x6b, MUL = 0x6c, SHL = 0x74, LT_U = 0x49, GE_U = 0x4f, EQZ = 0x45;
+  const get = (l: number) => b.push(OP.localGet, l);
+  const set = (l: number) => b.push(OP.localSet, l);
+  const tee = (l: number) => b.push(OP.localTee, l);
+  const i32c = (v: number) => b.push(OP.i32Const, v); // small non-negative constants only (< 64)
+  const simd = (op: number, ...imm: number[]) => b.push(SIMD_PREFIX, ...uleb(op), ...imm);
+  const load = (off: number) => simd(SIMD.load, 3, ...uleb(off)); // v128.load align=8
+  const zero = () => simd(SIMD.const, ...new Array<number>(16).fill(0));
   const accs = pair ? [...A, ...B] : A;
   /** Store the lane sum of (s0 + s1) + (s2 + s3) at the address on the stack. */
   const storeSum = (s: number[]) => {
-    get(s[0]); get(s[1]); simd(F64X2_ADD); get(s[2]); get(s[3]); simd(F64X2_ADD); simd(F64X2_ADD); tee(s[0]);
-    simd(F64X2_EXTRACT, 0); get(s[0]); simd(F64X2_EXTRACT, 1); b.push(0xa0); // f64.add
-    b.push(0x39, 3, 0); // f64.store align=8 offset=0
+    get(s[0]); get(s[1]); simd(SIMD.f64x2Add); get(s[2]); get(s[3]); simd(SIMD.f64x2Add); simd(SIMD.f64x2Add); tee(s[0]);
+    simd(SIMD.f64x2ExtractLane, 0); get(s[0]); simd(SIMD.f64x2ExtractLane, 1); b.push(OP.f64Add);
+    b.push(OP.f64Store, 3, 0); // align=8 offset=0
   };
   const bump = (l: number, by: number) => {
-    get(l); i32c(by); b.push(ADD); set(l);
+    get(l); i32c(by); b.push(OP.i32Add); set(l);
   };
 
-  b.push(0x02, 0x40); // block
-  get(COUNT); b.push(EQZ, 0x0d, 0); // br_if 0 (nothing to do)
-  b.push(0x03, 0x40); // loop (outputs)
-  get(COEF); get(PHASE); get(TAPS); b.push(MUL); i32c(3); b.push(SHL, ADD); tee(C);
-  get(TAPS); i32c(3); b.push(SHL, ADD); set(END);
+  b.push(OP.block, VOID_BLOCK);
+  get(COUNT); b.push(OP.i32Eqz, OP.brIf, 0); // nothing to do
+  b.push(OP.loop, VOID_BLOCK); // outputs
+  get(COEF); get(PHASE); get(TAPS); b.push(OP.i32Mul); i32c(3); b.push(OP.i32Shl, OP.i32Add); tee(C);
+  get(TAPS); i32c(3); b.push(OP.i32Shl, OP.i32Add); set(END);
   get(X); set(XP);
   if (pair) { get(Y); set(YP); }
   for (const acc of accs) { zero(); set(acc); }
-  b.push(0x03, 0x40); // loop (taps, 8 per step)
+  b.push(OP.loop, VOID_BLOCK); // taps, 8 per step
   for (let i = 0; i < 4; i++) {
     get(C); load(16 * i); set(CV);
-    get(A[i]); get(CV); get(XP); load(16 * i); simd(F64X2_MUL); simd(F64X2_ADD); set(A[i]);
-    if (pair) { get(B[i]); get(CV); get(YP); load(16 * i); simd(F64X2_MUL); simd(F64X2_ADD); set(B[i]); }
+    get(A[i]); get(CV); get(XP); load(16 * i); simd(SIMD.f64x2Mul); simd(SIMD.f64x2Add); set(A[i]);
+    if (pair) { get(B[i]); get(CV); get(YP); load(16 * i); simd(SIMD.f64x2Mul); simd(SIMD.f64x2Add); set(B[i]); }
   }
   // C, XP (, YP) += 64 bytes (two 32s: single-byte constants)
   for (const l of pair ? [C, XP, YP] : [C, XP]) { bump(l, 32); bump(l, 32); }
-  get(C); get(END); b.push(LT_U, 0x0d, 0); // br_if inner
-  b.push(0x0b); // end inner loop
+  get(C); get(END); b.push(OP.i32LtU, OP.brIf, 0); // next 8 taps
+  b.push(OP.end); // inner loop
   get(OUT); storeSum(A);
   bump(OUT, 8);
   if (pair) { get(OUT2); storeSum(B); bump(OUT2, 8); }
-  get(X); get(SINT); i32c(3); b.push(SHL, ADD); set(X);
-  if (pair) { get(Y); get(SINT); i32c(3); b.push(SHL, ADD); set(Y); }
-  get(PHASE); get(SREM); b.push(ADD); tee(PHASE); get(UP); b.push(GE_U);
-  b.push(0x04, 0x40); // if
-  get(PHASE); get(UP); b.push(SUB); set(PHASE);
+  get(X); get(SINT); i32c(3); b.push(OP.i32Shl, OP.i32Add); set(X);
+  if (pair) { get(Y); get(SINT); i32c(3); b.push(OP.i32Shl, OP.i32Add); set(Y); }
+  get(PHASE); get(SREM); b.push(OP.i32Add); tee(PHASE); get(UP); b.push(OP.i32GeU);
+  b.push(OP.if, VOID_BLOCK);
+  get(PHASE); get(UP); b.push(OP.i32Sub); set(PHASE);
   bump(X, 8);
   if (pair) bump(Y, 8);
-  b.push(0x0b); // end if
-  get(COUNT); i32c(1); b.push(SUB); tee(COUNT); b.push(0x0d, 0); // br_if outer
-  b.push(0x0b); // end outer loop
-  b.push(0x0b); // end block
+  b.push(OP.end); // if
+  get(COUNT); i32c(1); b.push(OP.i32Sub); tee(COUNT); b.push(OP.brIf, 0); // next output
+  b.push(OP.end); // outer loop
+  b.push(OP.end); // block
   get(PHASE);
-  b.push(0x0b); // end function
-  const locals = [0x02, 4, I32, 9, V128];
-  return [...locals, ...b];
+  b.push(OP.end); // function
+  return {
+    name: pair ? 'run2' : 'run',
+    params: new Array<typeof VAL.i32>(nParams).fill(VAL.i32),
+    results: [VAL.i32],
+    locals: [[4, VAL.i32], [9, VAL.v128]],
+    code: b,
+  };
 }
 
-/** The module: exports run (one signal), run2 (a pair) and mem. */
+/** The module: exports run (one signal), run2 (a pair) and mem (min 1 page, no max). */
 function buildKernelModule(): Uint8Array {
-  const I32 = 0x7f;
-  const sec = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
-  const name = (s: string) => [s.length, ...Array.from(s, (ch) => ch.charCodeAt(0))];
-  const fnType = (n: number) => [0x60, n, ...new Array<number>(n).fill(I32), 1, I32];
-  const one = kernelBody(false);
-  const two = kernelBody(true);
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...sec(1, [2, ...fnType(9), ...fnType(11)]),
-    ...sec(3, [2, 0, 1]),
-    ...sec(5, [1, 0x00, 1]), // memory: min 1 page, no max
-    ...sec(7, [3, ...name('run'), 0x00, 0, ...name('run2'), 0x00, 1, ...name('mem'), 0x02, 0]),
-    ...sec(10, [2, ...uleb(one.length), ...one, ...uleb(two.length), ...two]),
-  ]);
+  return buildWasmModule({ functions: [kernelFunction(false), kernelFunction(true)], memoryPages: 1, memoryName: 'mem' });
 }
 
 /** Largest row the WASM path takes (longer rows: ratios near 1/256, JS kernel). */
@@ -348,7 +320,6 @@ const WASM_MAX_TAPS = 4096;
 /** History scratch (float64 samples) and output scratch (float64 outputs) at the start of memory. */
 const WASM_HIST = WASM_MAX_TAPS + 512 + CHUNK + 64;
 const WASM_OUT = 16384;
-const PAGE = 65536;
 /** Tables are never freed (one per key: per rate pair in practice); past this the JS kernel runs new ones. */
 const WASM_TABLE_BYTES = 256 * 1024 * 1024;
 
@@ -379,15 +350,11 @@ let kernel: Kernel | null | undefined;
 
 function loadKernel(): Kernel | null {
   if (kernel !== undefined) return kernel;
-  try {
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(buildKernelModule()));
-    const mem = inst.exports.mem as WasmMemory;
-    const need = Math.ceil(TABLES / PAGE) - mem.buffer.byteLength / PAGE;
-    if (need > 0) mem.grow(need);
-    kernel = { run: inst.exports.run as RunFn, run2: inst.exports.run2 as Run2Fn, mem, top: TABLES, tables: new Map() };
-  } catch {
-    kernel = null; // no WebAssembly SIMD: the JS kernel does everything
-  }
+  const exports = instantiateWasm(buildKernelModule());
+  if (!exports) return (kernel = null); // no WebAssembly SIMD: the JS kernel does everything
+  const mem = exports.mem as WasmMemory;
+  ensureMemory(mem, TABLES);
+  kernel = { run: exports.run as RunFn, run2: exports.run2 as Run2Fn, mem, top: TABLES, tables: new Map() };
   return kernel;
 }
 
@@ -417,8 +384,7 @@ function wasmTable(f: PolyphaseFilter): number {
   const ptr = k.top;
   const end = ptr + 8 * f.coefs.length;
   if (end > TABLES + WASM_TABLE_BYTES) return -1;
-  const need = Math.ceil(end / PAGE) - k.mem.buffer.byteLength / PAGE;
-  if (need > 0) k.mem.grow(need);
+  ensureMemory(k.mem, end);
   new Float64Array(k.mem.buffer, ptr, f.coefs.length).set(f.coefs);
   k.top = end;
   k.tables.set(key, ptr);

@@ -12,59 +12,9 @@
  * kernel, so the result is still exactly the naive reference's.
  */
 
-// lib "ES2022" without DOM has no WebAssembly typings; declare the little we use.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports?: object) => { exports: Record<string, unknown> };
-};
-
-const OP = {
-  block: 0x02, loop: 0x03, br: 0x0c, brIf: 0x0d, end: 0x0b,
-  localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  f32Load: 0x2a, i32Const: 0x41, f32Const: 0x43,
-  i32GeU: 0x4f, i32Add: 0x6a, f32Mul: 0x94,
-} as const;
-const SIMD = {
-  load: 0x00, load32Splat: 0x09, store: 0x0b, const: 0x0c, i32x4Splat: 0x11, f32x4Splat: 0x13,
-  f32x4Lt: 0x43, bitselect: 0x52, i32x4Add: 0xae, f32x4Add: 0xe4, f32x4Mul: 0xe6,
-  f32x4Min: 0xe8, f32x4Max: 0xe9, f32x4Pmin: 0xea, f32x4Pmax: 0xeb,
-} as const;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function str(s: string): number[] {
-  return [...uleb(s.length), ...Array.from(Buffer.from(s, 'utf8'))];
-}
+import {
+  OP, SIMD, SIMD_PREFIX, VAL, VOID_BLOCK, buildWasmModule, ensureMemory, instantiateWasm, sleb, uleb, type WasmMemory,
+} from '../util/wasm-module-builder.js';
 
 /**
  * Build the module bytes for dimension `dim`, scanning `rows` input rows per pass (each codeword
@@ -74,7 +24,7 @@ function str(s: string): number[] {
  */
 export function buildSearchModule(dim: number, rows = 2, accs = 2): Uint8Array {
   const c: number[] = [];
-  const simd = (op: number, ...imm: number[]) => c.push(0xfd, ...uleb(op), ...imm);
+  const simd = (op: number, ...imm: number[]) => c.push(SIMD_PREFIX, ...uleb(op), ...imm);
   const get = (l: number) => c.push(OP.localGet, ...uleb(l));
   const set = (l: number) => c.push(OP.localSet, ...uleb(l));
   const i32 = (v: number) => c.push(OP.i32Const, ...sleb(v));
@@ -107,7 +57,7 @@ export function buildSearchModule(dim: number, rows = 2, accs = 2): Uint8Array {
   get(0); set(XP);
   get(5); set(OPL);
   i32(0); set(G);
-  c.push(OP.block, 0x40, OP.loop, 0x40);
+  c.push(OP.block, VOID_BLOCK, OP.loop, VOID_BLOCK);
   get(G); get(1); c.push(OP.i32GeU, OP.brIf, 1);
   for (let q = 0; q < rows; q++) {
     v128f32(Infinity); set(B1(q));
@@ -118,7 +68,7 @@ export function buildSearchModule(dim: number, rows = 2, accs = 2): Uint8Array {
   get(2); set(CBP);
   get(3); set(NP);
   i32(0); set(B);
-  c.push(OP.block, 0x40, OP.loop, 0x40);
+  c.push(OP.block, VOID_BLOCK, OP.loop, VOID_BLOCK);
   get(B); get(4); c.push(OP.i32GeU, OP.brIf, 1);
   get(NP); simd(SIMD.load, 4, 0); set(NORM);
   // A partial sums per row (component i goes to sum i mod A) shorten the dependency chains.
@@ -165,17 +115,18 @@ export function buildSearchModule(dim: number, rows = 2, accs = 2): Uint8Array {
   c.push(OP.br, 0, OP.end, OP.end);
   c.push(OP.end);
 
-  const locals = [2, ...uleb(6), 0x7f, ...uleb(nV128), 0x7b];
-  const body = [...locals, ...c];
-  const code = [1, ...uleb(body.length), ...body];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [1, 0x60, 6, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]),
-    ...section(3, [1, 0]),
-    ...section(5, [1, 0x00, 1]),
-    ...section(7, [2, ...str('search'), 0x00, 0, ...str('mem'), 0x02, 0]),
-    ...section(10, code),
-  ]);
+  const I32 = VAL.i32;
+  return buildWasmModule({
+    functions: [{
+      name: 'search',
+      params: [I32, I32, I32, I32, I32, I32],
+      results: [],
+      locals: [[6, I32], [nV128, VAL.v128]],
+      code: c,
+    }],
+    memoryPages: 1,
+    memoryName: 'mem',
+  });
 }
 
 /** Rows per pass and partial sums per row of the generated scan (see buildSearchModule). */
@@ -207,12 +158,9 @@ function instanceFor(dim: number): Instance | null {
   const key = `${dim}x${rowsPerPass}x${accsPerRow}`;
   let inst = instances.get(key);
   if (inst === undefined) {
-    try {
-      const m = new WebAssembly.Instance(new WebAssembly.Module(buildSearchModule(dim, rowsPerPass, accsPerRow)));
-      inst = { search: m.exports.search as Instance['search'], mem: m.exports.mem as WasmMemory };
-    } catch {
-      inst = null; // no WebAssembly SIMD in this runtime: callers use the JS kernel
-    }
+    const exports = instantiateWasm(buildSearchModule(dim, rowsPerPass, accsPerRow));
+    // null: no WebAssembly SIMD in this runtime, callers use the JS kernel
+    inst = exports && { search: exports.search as Instance['search'], mem: exports.mem as WasmMemory };
     instances.set(key, inst);
   }
   return inst;
@@ -248,8 +196,7 @@ export function wasmScan(
   const R = rowsPerPass;
   const rows = Math.ceil(Math.min(CHUNK, r1 - r0) / R) * R; // whole passes; padding rows are ignored
   const need = cbBytes + normBytes + rows * dim * 4 + rows * 48;
-  const have = inst.mem.buffer.byteLength;
-  if (need > have) inst.mem.grow(Math.ceil((need - have) / 65536));
+  ensureMemory(inst.mem, need);
   const buf = inst.mem.buffer;
   const cbView = new Float32Array(buf, 0, blocks * dim * 4);
   const normView = new Float32Array(buf, cbBytes, blocks * 4);
