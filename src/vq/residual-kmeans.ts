@@ -9,14 +9,13 @@
  * is deterministic for a given seed and worker count does not change the result (the search
  * is exact, ties → lowest index, and the update is done in one fixed order on the main thread).
  *
- * The assignment step dominates (n × 2^bits × dim multiply-adds) and is spread over worker
- * threads sharing the data through a SharedArrayBuffer. Workers need the compiled .js module,
- * so under a TypeScript loader (vitest) the search runs on the calling thread.
+ * The assignment step dominates (n × 2^bits × dim multiply-adds) and is spread over the
+ * project's search pool (search-pool.ts), which reads the residual from a SharedArrayBuffer
+ * without copies.
  */
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
-import { codewordNorms64, nearestCodewords, nearestRange } from './search.js';
+import { nearestCodewords } from './search.js';
+import { SearchPool } from './search-pool.js';
 import { Rng } from './random.js';
 
 export interface ResidualKMeansOptions {
@@ -30,7 +29,7 @@ export interface ResidualKMeansOptions {
   tolerance?: number;
   /** RNG seed (default 1). */
   seed?: number;
-  /** Worker threads for the search (default: available cores; 1 = calling thread only). */
+  /** Threads for the search, the calling thread included (default: available cores; 1 = calling thread only). */
   workers?: number;
   /** Called after every Lloyd iteration. */
   onIteration?: (info: IterationInfo) => void;
@@ -66,12 +65,6 @@ export interface ResidualKMeansResult {
   stages: StageReport[];
 }
 
-/** Nearest-codeword assignment for the fixed data set; sync or spread over workers. */
-interface Assigner {
-  assign(codebook: Float32Array, k: number): Promise<Int32Array>;
-  close(): Promise<void>;
-}
-
 /**
  * Train `opts.stages` codebooks of 2^bits × dim on `data` (n × dim row-major).
  * `data` is not modified.
@@ -86,10 +79,11 @@ export async function trainResidualKMeans(data: Float32Array, n: number, dim: nu
   const tolerance = opts.tolerance ?? 1e-4;
   const rng = new Rng(opts.seed ?? 1);
 
-  // The residual lives in shared memory so workers read it without copies.
+  // The residual lives in shared memory so the pool's workers read it without copies.
   const residual = new Float32Array(new SharedArrayBuffer(n * dim * 4));
   residual.set(data.subarray(0, n * dim));
-  const assigner = await createAssigner(residual, n, dim, opts.workers ?? availableParallelism());
+  const pool = new SearchPool(opts.workers ?? availableParallelism());
+  const assignment = new Int32Array(n);
   try {
     const initialDistortion = meanSquaredNorm(residual, n, dim);
     const codebooks: Float32Array[] = [];
@@ -103,7 +97,7 @@ export async function trainResidualKMeans(data: Float32Array, n: number, dim: nu
       let iterations = 0;
       let distortion = Infinity;
       for (let it = 0; it < maxIterations; it++) {
-        idx = await assigner.assign(cb, k);
+        idx = await pool.nearest(residual, n, cb, k, dim, assignment);
         distortion = squaredErrors(residual, n, dim, cb, idx, err);
         iterations = it + 1;
         const done = prev - distortion <= tolerance * distortion || it === maxIterations - 1;
@@ -145,7 +139,7 @@ export async function trainResidualKMeans(data: Float32Array, n: number, dim: nu
     }
     return { codebooks, initialDistortion, stages };
   } finally {
-    await assigner.close();
+    await pool.close();
   }
 }
 
@@ -261,52 +255,4 @@ function updateCentroids(x: Float32Array, n: number, dim: number, cb: Float32Arr
     }
   }
   return empty;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Assignment: calling thread or worker pool
-
-const WORKER_KIND = 'nsvq-residual-kmeans-search';
-
-interface WorkerInit { kind: typeof WORKER_KIND; data: Float32Array; n: number; dim: number; idx: Int32Array }
-interface WorkerJob { codebook: Float32Array; k: number; r0: number; r1: number }
-
-async function createAssigner(data: Float32Array, n: number, dim: number, workers: number): Promise<Assigner> {
-  const self = fileURLToPath(import.meta.url);
-  const canSpawn = self.endsWith('.js') && workers > 1 && n >= 4 * workers;
-  if (!canSpawn) {
-    const idx = new Int32Array(n);
-    return {
-      assign: async (cb, k) => nearestCodewords(data, n, cb, k, dim, idx),
-      close: async () => undefined,
-    };
-  }
-  const idx = new Int32Array(new SharedArrayBuffer(n * 4));
-  const init: WorkerInit = { kind: WORKER_KIND, data, n, dim, idx };
-  const pool = Array.from({ length: workers }, () => new Worker(self, { workerData: init }));
-  return {
-    assign: async (cb, k) => {
-      const chunk = Math.ceil(n / workers);
-      await Promise.all(pool.map((w, i) => new Promise<void>((resolve, reject) => {
-        const job: WorkerJob = { codebook: cb, k, r0: Math.min(n, i * chunk), r1: Math.min(n, (i + 1) * chunk) };
-        const onMessage = (): void => { w.off('error', onError); resolve(); };
-        const onError = (e: Error): void => { w.off('message', onMessage); reject(e); };
-        w.once('message', onMessage);
-        w.once('error', onError);
-        w.postMessage(job);
-      })));
-      return idx;
-    },
-    close: async () => { await Promise.all(pool.map((w) => w.terminate())); },
-  };
-}
-
-if (!isMainThread && (workerData as { kind?: unknown } | null)?.kind === WORKER_KIND && parentPort) {
-  const { data, dim, idx } = workerData as WorkerInit;
-  const port = parentPort;
-  port.on('message', (job: WorkerJob) => {
-    const norms = codewordNorms64(job.codebook, job.k, dim);
-    nearestRange(data, job.r0, job.r1, job.codebook, norms, job.k, dim, idx);
-    port.postMessage(true);
-  });
 }
