@@ -24,6 +24,9 @@ import {
   COMB_LAG_BITS,
   COMB_LAGS,
   COMB_OFFSETS,
+  COST_BY_MAGNITUDE,
+  COST_ROW_LENGTH,
+  COST_ROW_PAD,
   COMB_OFFSET_MAX,
   COMB_OFFSET_MIN,
   ESC_LENGTH_BITS,
@@ -226,7 +229,7 @@ export class FrameEncoder {
   private xSign: ArrayLike<number> = [];
   private readonly invGain: Float64Array;
   private readonly coder: RangeEncoder;
-  private readonly combCost = new Float64Array(COMB_BINS * (COMB_OFFSET_MAX - COMB_OFFSET_MIN + 1));
+  private prevCombLag = 0;
   /** Fields of the last encoded frame, kept only when recordFields is set (tests, statistics). */
   last: FrameFields | null = null;
   recordFields = false;
@@ -330,50 +333,43 @@ export class FrameEncoder {
     return lo;
   }
 
-  /** Comb lag that minimises the estimated bits of bins < 5 kHz at this gain, and its saving. */
+  /**
+   * Comb lag that minimises the estimated bits of bins < 5 kHz at this gain, and its saving.
+   * An encoder decision only (the real coder confirms it), so magnitudes ≥ 64 are costed as 63.
+   */
   private bestComb(gain: number): { lag: number; saving: number } {
     const sh = this.shape;
     this.quantize(gain);
     const { m } = this;
-    const base = this.scale;
-    for (let k = 0; k < COMB_BINS; k++) base[k] = sh.baseScale[k] - gain;
-    const cost = (k: number, j: number): number => {
-      const jj = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
-      const mk = m[k];
-      return mk < COST_MAGNITUDES ? MAGNITUDE_COST[jj * COST_MAGNITUDES + mk] : magnitudeBits(jj, Math.min(mk, maxMagnitude(jj)));
-    };
+    const rows = this.scale;
+    const lo = -COST_ROW_PAD - COMB_OFFSET_MIN;
+    const hi = NUM_SCALES + COST_ROW_PAD - 1 - COMB_OFFSET_MAX;
     let off = 0;
-    for (let k = 0; k < COMB_BINS; k++) off += cost(k, base[k]);
+    for (let k = 0; k < COMB_BINS; k++) {
+      let j = sh.baseScale[k] - gain;
+      j = j < lo ? lo : j > hi ? hi : j; // costs are constant beyond the table's ends
+      const mk = m[k] < COST_MAGNITUDES ? m[k] : COST_MAGNITUDES - 1;
+      rows[k] = mk * COST_ROW_LENGTH + COST_ROW_PAD + j;
+      off += COST_BY_MAGNITUDE[rows[k]];
+    }
     // The comb can save at most what the band below 5 kHz costs.
     if (off <= COMB_MIN_SAVING_BITS) return { lag: 0, saving: 0 };
-    // Per-bin cost of every comb offset, then each lag is a sum of table lookups.
-    const span = COMB_OFFSET_MAX - COMB_OFFSET_MIN + 1;
-    const table = this.combCost;
-    for (let k = 0; k < COMB_BINS; k++) {
-      const row = k * span;
-      const mk = m[k];
-      if (mk >= COST_MAGNITUDES) {
-        for (let o = 0; o < span; o++) table[row + o] = cost(k, base[k] + o + COMB_OFFSET_MIN);
-        continue;
-      }
-      const j0 = base[k] + COMB_OFFSET_MIN;
-      for (let o = 0; o < span; o++) {
-        const j = j0 + o;
-        const jj = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
-        table[row + o] = MAGNITUDE_COST[jj * COST_MAGNITUDES + mk];
-      }
-    }
+    // Start from the previous frame's lag (pitch moves slowly), so that the early exit below
+    // cuts most other lags short; ties go to the lower lag index.
     let best = Infinity;
     let lag = 0;
-    for (let L = 0; L < COMB_LAGS; L++) {
+    const first = this.prevCombLag;
+    for (let n = 0; n < COMB_LAGS; n++) {
+      const L = n === 0 ? first : n <= first ? n - 1 : n;
       const comb = COMB_OFFSETS[L];
       let c = 0;
-      for (let k = 0; k < COMB_BINS && c < best; k++) c += table[k * span + comb[k] - COMB_OFFSET_MIN];
-      if (c < best) {
+      for (let k = 0; k < COMB_BINS && c <= best; k++) c += COST_BY_MAGNITUDE[rows[k] + comb[k]];
+      if (c < best || (c === best && L < lag)) {
         best = c;
         lag = L;
       }
     }
+    this.prevCombLag = lag;
     return { lag, saving: off - best };
   }
 

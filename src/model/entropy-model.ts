@@ -124,6 +124,25 @@ function magnitudeBitsSlow(t: ScaleTable, m: number): number {
   return bits;
 }
 
+/** Padding of COST_BY_MAGNITUDE rows on each side (scale indices clamp to the table's ends). */
+export const COST_ROW_PAD = 64;
+export const COST_ROW_LENGTH = NUM_SCALES + 2 * COST_ROW_PAD;
+/**
+ * The same costs transposed: COST_BY_MAGNITUDE[m·COST_ROW_LENGTH + COST_ROW_PAD + j] for
+ * j ∈ [−PAD, NUM_SCALES + PAD), clamped to the nearest valid scale index — contiguous in j, so
+ * the encoder's comb search can shift a whole row by an offset without bounds checks.
+ */
+export const COST_BY_MAGNITUDE: Float64Array = (() => {
+  const c = new Float64Array(COST_MAGNITUDES * COST_ROW_LENGTH);
+  for (let m = 0; m < COST_MAGNITUDES; m++) {
+    for (let i = 0; i < COST_ROW_LENGTH; i++) {
+      const j = Math.min(NUM_SCALES - 1, Math.max(0, i - COST_ROW_PAD));
+      c[m * COST_ROW_LENGTH + i] = MAGNITUDE_COST[j * COST_MAGNITUDES + m];
+    }
+  }
+  return c;
+})();
+
 /** Ideal bits to code magnitude m (with its sign) at scale index j. */
 export function magnitudeBits(j: number, m: number): number {
   if (m < COST_MAGNITUDES) return MAGNITUDE_COST[j * COST_MAGNITUDES + m];
