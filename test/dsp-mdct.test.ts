@@ -9,27 +9,12 @@ import {
   synthesizeSignal,
 } from '../src/dsp/mdct-stream.js';
 import { HOP, lowOverlapWindow } from '../src/dsp/window.js';
+import { maxAbsDiff, mulberry32 } from './helpers/signals.js';
 
-/** Seeded uniform RNG in [0, 1) (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Uniform noise in [−1, 1), seeded. */
 function randomSignal(len: number, seed: number): Float64Array {
-  const u = rng(seed);
+  const u = mulberry32(seed);
   return Float64Array.from({ length: len }, () => 2 * u() - 1);
-}
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 /** Naive DFT with exact angle reduction (jk mod n) so the reference itself is accurate. */

@@ -12,6 +12,7 @@ import {
   type DesignedResampler,
 } from '../src/dsp/polyphase-resampler.js';
 import { UserError } from '../src/errors.js';
+import { amplitudeAt, concat, db, maxAbsDiff, rms, tone } from './helpers/signals.js';
 
 function noise(n: number, seed: number, amp = 0.5): Float32Array {
   let s = seed >>> 0;
@@ -20,12 +21,6 @@ function noise(n: number, seed: number, amp = 0.5): Float32Array {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     x[i] = amp * (s / 2 ** 31 - 1);
   }
-  return x;
-}
-
-function tone(f: number, rate: number, n: number, a = 0.5, phase = 0.3): Float32Array {
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = a * Math.sin((2 * Math.PI * f * i) / rate + phase);
   return x;
 }
 
@@ -66,40 +61,6 @@ function naiveResample(x: Float32Array, f: DesignedResampler, outLen: number): F
   return y;
 }
 
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-const db = (r: number): number => 20 * Math.log10(r);
-
-function rms(y: ArrayLike<number>, start: number, end: number): number {
-  let s = 0;
-  for (let i = start; i < end; i++) s += y[i] ** 2;
-  return Math.sqrt(s / (end - start));
-}
-
-/** Amplitude of the component at f over y[start, end), Hann-weighted projection. */
-function amplitudeAt(y: ArrayLike<number>, f: number, rate: number, start: number, end: number): number {
-  let re = 0;
-  let im = 0;
-  let ws = 0;
-  const len = end - start;
-  for (let i = 0; i < len; i++) {
-    const w = 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / len);
-    const ph = (2 * Math.PI * f * (start + i)) / rate;
-    re += w * y[start + i] * Math.cos(ph);
-    im += w * y[start + i] * Math.sin(ph);
-    ws += w;
-  }
-  return (2 * Math.hypot(re, im)) / ws;
-}
-
 for (const kernel of ['wasm', 'js'] as const) describe(`polyphase resampler (${kernel} kernel): engine against a direct convolution`, () => {
   beforeEach(() => useWasmKernel(kernel === 'wasm'));
   afterEach(() => useWasmKernel(true));
@@ -119,9 +80,7 @@ for (const kernel of ['wasm', 'js'] as const) describe(`polyphase resampler (${k
       const y = resamplePolyphase(x, f);
       const ref = naiveResample(x, f, n);
       expect(y.length).toBe(n);
-      let maxErr = 0;
-      for (let k = 0; k < n; k++) maxErr = Math.max(maxErr, Math.abs(y[k] - ref[k]));
-      expect(maxErr).toBeLessThan(2e-7);
+      expect(maxAbsDiff(y, ref)).toBeLessThan(2e-7);
     });
   }
 
@@ -132,9 +91,7 @@ for (const kernel of ['wasm', 'js'] as const) describe(`polyphase resampler (${k
     const x = noise(3000, 7);
     const y = resamplePolyphase(x, f);
     const ref = naiveResample(x, f, y.length);
-    let maxErr = 0;
-    for (let k = 0; k < y.length; k++) maxErr = Math.max(maxErr, Math.abs(y[k] - ref[k]));
-    expect(maxErr).toBeLessThan(1e-6);
+    expect(maxAbsDiff(y, ref)).toBeLessThan(1e-6);
   });
 });
 
@@ -188,9 +145,7 @@ describe('polyphase resampler: streaming and lengths', () => {
       const js = resamplePolyphase(x, f);
       useWasmKernel(true);
       const wasm = resamplePolyphase(x, f);
-      let maxErr = 0;
-      for (let i = 0; i < js.length; i++) maxErr = Math.max(maxErr, Math.abs(js[i] - wasm[i]));
-      expect(maxErr).toBeLessThan(1e-7);
+      expect(maxAbsDiff(js, wasm)).toBeLessThan(1e-7);
     }
   });
 

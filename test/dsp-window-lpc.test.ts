@@ -7,20 +7,11 @@ import {
   lpcFromPowerSpectrum,
   lpcResponseAtBins,
 } from '../src/dsp/lpc.js';
+import { mulberry32 } from './helpers/signals.js';
 
-/** Seeded uniform RNG (mulberry32) and Box–Muller normals, so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded Box–Muller normals, so failures reproduce. */
 function gaussian(seed: number): () => number {
-  const u = rng(seed);
+  const u = mulberry32(seed);
   return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
 }
 
@@ -257,7 +248,7 @@ function reflectionOf(a: ArrayLike<number>): number[] {
 
 describe('LPC robustness (codec inputs are arbitrary decoded envelopes)', () => {
   it('always returns a finite minimum-phase filter, even for hostile spectra', () => {
-    const u = rng(2024);
+    const u = mulberry32(2024);
     const spectra: Float64Array[] = [];
     for (let t = 0; t < 50; t++) {
       // Log-uniform over 300 dB with occasional negative entries and huge dynamic range.

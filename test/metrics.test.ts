@@ -13,20 +13,9 @@ import { scorePair } from '../src/eval/metrics.js';
 import { besselI0, kaiserWindow, octaveResampleFilter, resampleOctave, resampleOctavePair } from '../src/eval/octave-resample.js';
 import { PSNR_CAP_DB, psnr } from '../src/eval/psnr.js';
 import { estoi, stoi, thirdOctaveBands } from '../src/eval/stoi.js';
+import { mulberry32 } from './helpers/signals.js';
 
 const FS = 16000;
-
-/** Deterministic uniform PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(rand() + 1e-300)) * Math.cos(2 * Math.PI * rand());
@@ -39,7 +28,7 @@ function gaussian(rand: () => number): number {
 function speechLike(seconds: number, rate = FS, seed = 1): Float32Array {
   const n = Math.round(seconds * rate);
   const out = new Float32Array(n);
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   let phase = 0;
   for (let i = 0; i < n; i++) {
     const t = i / rate;
@@ -54,7 +43,7 @@ function speechLike(seconds: number, rate = FS, seed = 1): Float32Array {
 }
 
 function withNoise(x: Float32Array, sigma: number, seed: number): Float32Array {
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   return x.map((v) => v + sigma * gaussian(rand));
 }
 
@@ -87,7 +76,7 @@ describe('Butterworth design and zero-phase filtering', () => {
   });
 
   it('filtfiltPair equals two filtfilt calls', () => {
-    const rand = rng(8);
+    const rand = mulberry32(8);
     const a = new Float64Array(1000).map(() => gaussian(rand));
     const b = new Float64Array(1000).map(() => gaussian(rand));
     const sos = [...butterworthHighpass(4, 50, FS), ...butterworthLowpass(4, 7000, FS)];
@@ -134,7 +123,7 @@ describe('Octave-style resampler', () => {
   });
 
   it('resampleOctavePair equals two resampleOctave calls (also 44.1 k → 10 k)', () => {
-    const rand = rng(9);
+    const rand = mulberry32(9);
     for (const from of [16000, 44100]) {
       const a = new Float64Array(3000).map(() => gaussian(rand));
       const b = new Float64Array(3000).map(() => gaussian(rand));
@@ -175,7 +164,7 @@ describe('alignment', () => {
 
   function delayed(x: Float32Array, d: number): Float32Array {
     // deg[n + d] = x[n]; positions without a source sample get low noise.
-    const rand = rng(99);
+    const rand = mulberry32(99);
     const y = new Float32Array(x.length);
     for (let i = 0; i < y.length; i++) {
       const s = i - d;
@@ -198,7 +187,7 @@ describe('alignment', () => {
 
   for (const [na, nb, maxLag] of [[300, 250, 20], [20000, 19000, 50], [5000, 6000, 640]]) {
     it(`FFT cross-correlation equals direct sums (${na} × ${nb}, ±${maxLag}; one or many blocks)`, () => {
-      const rand = rng(3);
+      const rand = mulberry32(3);
       const a = new Float32Array(na).map(() => gaussian(rand));
       const b = new Float32Array(nb).map(() => gaussian(rand));
       const c = crossCorrelation(a, b, maxLag);
