@@ -99,6 +99,9 @@ async function main(): Promise<void> {
       medianStepCpuSeconds: cpu,
       framesPerSecondWall: BATCH / wall,
       epochHoursTrainClean100: EPOCH_FRAMES / (BATCH / wall) / 3600,
+      // What one uncontended core would do: frames per CPU-second (all threads' CPU time).
+      framesPerCpuSecond: BATCH / cpu,
+      epochHoursAtCpuRate: EPOCH_FRAMES / (BATCH / cpu) / 3600,
     };
   };
   const two = summary('threads2');
@@ -123,7 +126,9 @@ async function main(): Promise<void> {
     `training throughput (${backend.backend}, batch ${BATCH}, NSVQ 4×12 bits): ` +
     `${two.framesPerSecondWall.toFixed(0)} frames/s on 2 threads (${two.medianStepWallSeconds.toFixed(2)} s/step), ` +
     `${one.framesPerSecondWall.toFixed(0)} frames/s with 1 search thread; speedup ${out.speedupTwoVsOne.toFixed(2)}×\n` +
-    `one epoch of train-clean-100 (18 M frames) ≈ ${two.epochHoursTrainClean100.toFixed(1)} h at this rate\n`,
+    `one epoch of train-clean-100 (18 M frames) ≈ ${two.epochHoursTrainClean100.toFixed(1)} h at this (contended) wall rate; ` +
+    `CPU time per step ${one.medianStepCpuSeconds.toFixed(2)} s → ${one.framesPerCpuSecond.toFixed(0)} frames per CPU-second, ` +
+    `≈ ${one.epochHoursAtCpuRate.toFixed(1)} h per epoch on one uncontended core\n`,
   );
 }
 
