@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { resample, resampledLength, StreamResampler } from '../src/audio/resample.js';
 import { UserError } from '../src/errors.js';
-import { amplitudeAt, concat, db, maxAbsDiff, rms, tone } from './helpers/signals.js';
+import { amplitudeAt, db, maxAbsDiff, rms, streamInBlocks, tone } from './helpers/signals.js';
 
 describe('resampler frequency response (SRC_SINC_BEST_QUALITY)', () => {
   // Half a second of input; measure away from the edges (filter start-up and flush).
@@ -85,15 +85,7 @@ describe('resampler lengths and state', () => {
     for (const from of [44100, 48000, 16000]) {
       const whole = await resample(x, from, 16000);
       const s = await StreamResampler.create(from, 16000);
-      const parts: Float32Array[] = [];
-      const sizes = [1, 999, 4096, 65536, 17, 300];
-      for (let off = 0, k = 0; off < x.length; k++) {
-        const len = sizes[k % sizes.length];
-        parts.push(s.push(x.subarray(off, off + len)));
-        off += len;
-      }
-      parts.push(s.finish());
-      const joined = concat(parts);
+      const joined = streamInBlocks(s, x, [1, 999, 4096, 65536, 17, 300]);
       expect(joined.length).toBe(whole.length);
       expect(maxAbsDiff(joined, whole)).toBeLessThan(1e-6);
     }

@@ -12,7 +12,7 @@ import {
   type DesignedResampler,
 } from '../src/dsp/polyphase-resampler.js';
 import { UserError } from '../src/errors.js';
-import { amplitudeAt, concat, db, maxAbsDiff, rms, tone } from './helpers/signals.js';
+import { amplitudeAt, db, maxAbsDiff, rms, streamInBlocks, tone } from './helpers/signals.js';
 
 function noise(n: number, seed: number, amp = 0.5): Float32Array {
   let s = seed >>> 0;
@@ -155,16 +155,7 @@ describe('polyphase resampler: streaming and lengths', () => {
     for (const [from, to] of [[44100, 16000], [48000, 16000], [16000, 44100], [22050, 16000], [44101, 16000]]) {
       const f = designResamplerFilter(from, to);
       const whole = resamplePolyphase(x, f);
-      const s = new PolyphaseResampler(f);
-      const parts: Float32Array[] = [];
-      const sizes = [1, 0, 3, 7, 8191, 8193, 10007, 2, 129];
-      for (let off = 0, c = 0; off < x.length; c++) {
-        const len = sizes[c % sizes.length];
-        parts.push(s.push(x.subarray(off, off + len)));
-        off += len;
-      }
-      parts.push(s.finish());
-      const joined = concat(parts);
+      const joined = streamInBlocks(new PolyphaseResampler(f), x, [1, 0, 3, 7, 8191, 8193, 10007, 2, 129]);
       expect(joined.length).toBe(whole.length);
       let same = true;
       for (let i = 0; i < whole.length && same; i++) same = Object.is(joined[i], whole[i]);

@@ -67,3 +67,21 @@ export function concat(parts: readonly Float32Array[]): Float32Array {
   }
   return out;
 }
+
+/** A streaming converter: push blocks, then finish. */
+export interface BlockStream {
+  push(block: Float32Array): Float32Array;
+  finish(): Float32Array;
+}
+
+/** Feed x to `stream` in blocks of sizes[0], sizes[1], … (cycling; zeros allowed), then finish; all output joined. */
+export function streamInBlocks(stream: BlockStream, x: Float32Array, sizes: readonly number[]): Float32Array {
+  const parts: Float32Array[] = [];
+  for (let off = 0, c = 0; off < x.length; c++) {
+    const len = sizes[c % sizes.length];
+    parts.push(stream.push(x.subarray(off, off + len)));
+    off += len;
+  }
+  parts.push(stream.finish());
+  return concat(parts);
+}
