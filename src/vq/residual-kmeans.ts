@@ -82,7 +82,8 @@ export async function trainResidualKMeans(data: Float32Array, n: number, dim: nu
   // The residual lives in shared memory so the pool's workers read it without copies.
   const residual = new Float32Array(new SharedArrayBuffer(n * dim * 4));
   residual.set(data.subarray(0, n * dim));
-  const pool = new SearchPool(opts.workers ?? availableParallelism());
+  // As before the switch to SearchPool: anything below 2 (or NaN) means the calling thread only.
+  const pool = new SearchPool(Math.max(1, Math.floor(opts.workers ?? availableParallelism()) || 1));
   const assignment = new Int32Array(n);
   try {
     const initialDistortion = meanSquaredNorm(residual, n, dim);
