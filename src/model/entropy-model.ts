@@ -18,24 +18,40 @@
  *
  * Harmonic comb (item 3): below 5 kHz the scale is multiplied by a comb with peaks at multiples
  * of the pitch spacing P = 3.0 + 0.1·i bins (i: 7 bits), rescaled so each 20-bin band keeps its
- * mean scale; in scale-index units it is an integer offset table per lag, precomputed here.
+ * mean scale; in scale-index units it is an integer offset table per lag.
+ *
+ * Determinism (DESIGN §1): the integer frequencies, low-bit counts and comb offsets are NOT
+ * computed here from Math.exp/log2/cos (whose last bit is engine-defined) but read from the
+ * committed, generated `entropy-tables.ts` (generator: generate-entropy-tables.ts, which holds
+ * the float definitions summarised above).
  */
+import { Buffer } from 'node:buffer';
+import { COMB_OFFSETS_B64, SCALE_FREQS_B64, SCALE_LOW_BITS } from './entropy-tables.js';
+import {
+  GEN_COMB_BINS,
+  GEN_COMB_DEPTH,
+  GEN_COMB_LAGS,
+  GEN_NUM_SCALES,
+  GEN_ROUNDING_OFFSET,
+  GEN_SCALE_ORIGIN,
+  GEN_STEPS_PER_OCTAVE,
+  GEN_TABLE_SYMBOLS,
+  GEN_TABLE_TOTAL_BITS,
+} from './generate-entropy-tables.js';
 
-export const ROUNDING_OFFSET = 0.3;
+export const ROUNDING_OFFSET = GEN_ROUNDING_OFFSET;
 /** Zero cell |u| < DEAD_ZONE_EDGE. */
 export const DEAD_ZONE_EDGE = 1 - ROUNDING_OFFSET;
 /** Scale-index steps per octave (also the gain steps per octave). */
-export const STEPS_PER_OCTAVE = 16;
+export const STEPS_PER_OCTAVE = GEN_STEPS_PER_OCTAVE;
 /** Index of b = 1. */
-export const SCALE_ORIGIN = 128;
+export const SCALE_ORIGIN = GEN_SCALE_ORIGIN;
 /** b from 2^-8 to 2^(191/16) ≈ 3900. */
-export const NUM_SCALES = 320;
+export const NUM_SCALES = GEN_NUM_SCALES;
 /** Alphabet of the table-coded part (then ESC). */
-export const TABLE_SYMBOLS = 48;
+export const TABLE_SYMBOLS = GEN_TABLE_SYMBOLS;
 const ESC = TABLE_SYMBOLS;
-/** Target largest table scale: bigger scales send low bits raw. */
-const SPLIT_SCALE = 6;
-export const TABLE_TOTAL_BITS = 15;
+export const TABLE_TOTAL_BITS = GEN_TABLE_TOTAL_BITS;
 const TABLE_TOTAL = 1 << TABLE_TOTAL_BITS;
 export const ESC_LENGTH_BITS = 5;
 export const ESC_MAX_BITS = 20;
@@ -60,42 +76,36 @@ export interface ScaleTable {
   deadZoneRms: number;
 }
 
-function laplaceTail(n: number, b: number): number {
-  // P(m ≥ n) for the dead-zone quantizer: P(|u| ≥ n − 0.3); P(m ≥ 0) = 1.
-  if (n <= 0) return 1;
-  return Math.exp(-(n - ROUNDING_OFFSET) / b);
+/** Decode the committed base64 tables (pure integer work: identical on every engine). */
+function tableBytes(b64: string): Uint8Array {
+  const buf = Buffer.from(b64, 'base64');
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+const FREQ_BYTES = tableBytes(SCALE_FREQS_B64);
+if (SCALE_LOW_BITS.length !== NUM_SCALES || FREQ_BYTES.length !== 2 * NUM_SCALES * (TABLE_SYMBOLS + 1)) {
+  throw new Error('entropy-tables.ts does not match entropy-model.ts (regenerate it)');
 }
 
 function buildTable(j: number): ScaleTable {
-  const b = scaleOfIndex(j);
-  let lowBits = 0;
-  while (b / 2 ** lowBits > SPLIT_SCALE) lowBits++;
-  const chunk = 2 ** lowBits;
-  const p = new Float64Array(TABLE_SYMBOLS + 1);
-  for (let h = 0; h < TABLE_SYMBOLS; h++) p[h] = laplaceTail(h * chunk, b) - laplaceTail((h + 1) * chunk, b);
-  p[ESC] = laplaceTail(TABLE_SYMBOLS * chunk, b);
-  // Integer frequencies: 1 + ⌊p·(T − symbols)⌋, remainder to the most likely symbol.
   const nsym = TABLE_SYMBOLS + 1;
-  const freq = new Int32Array(nsym);
-  let sum = 0;
-  let best = 0;
-  for (let s = 0; s < nsym; s++) {
-    freq[s] = 1 + Math.floor(p[s] * (TABLE_TOTAL - nsym));
-    sum += freq[s];
-    if (p[s] > p[best]) best = s;
-  }
-  freq[best] += TABLE_TOTAL - sum;
   const cdf = new Int32Array(nsym + 1);
   const symbolBits = new Float64Array(nsym);
   for (let s = 0; s < nsym; s++) {
-    cdf[s + 1] = cdf[s] + freq[s];
-    symbolBits[s] = TABLE_TOTAL_BITS - Math.log2(freq[s]);
+    const at = 2 * (j * nsym + s);
+    const f = FREQ_BYTES[at] | (FREQ_BYTES[at + 1] << 8);
+    cdf[s + 1] = cdf[s] + f;
+    // Encoder-side estimate only (never read by the decoder), so a float here is harmless.
+    symbolBits[s] = TABLE_TOTAL_BITS - Math.log2(f);
   }
+  if (cdf[nsym] !== TABLE_TOTAL) throw new Error(`entropy-tables.ts: scale ${j} does not sum to 2^15`);
+  // Noise-fill level (decoder output only, never a coder decision, so a float is fine):
   // E[u² | |u| < T] for a Laplacian of scale b: b²·(2 − e^{−t}(t² + 2t + 2))/(1 − e^{−t}), t = T/b.
+  const b = scaleOfIndex(j);
   const t = DEAD_ZONE_EDGE / b;
   const et = Math.exp(-t);
   const m2 = t > 1e-4 ? (b * b * (2 - et * (t * t + 2 * t + 2))) / (1 - et) : (DEAD_ZONE_EDGE * DEAD_ZONE_EDGE) / 3;
-  return { lowBits, cdf, symbolBits, deadZoneRms: Math.sqrt(Math.max(m2, 0)) };
+  return { lowBits: SCALE_LOW_BITS[j], cdf, symbolBits, deadZoneRms: Math.sqrt(Math.max(m2, 0)) };
 }
 
 export const SCALE_TABLES: readonly ScaleTable[] = Array.from({ length: NUM_SCALES }, (_, j) => buildTable(j));
@@ -162,31 +172,23 @@ export function clampScaleIndex(j: number): number {
 // ---------------------------------------------------------------------------------------------
 // Harmonic comb
 
-export const COMB_LAGS = 128;
+export const COMB_LAGS = GEN_COMB_LAGS;
 export const COMB_LAG_BITS = 7;
 /** Comb covers bins below 5 kHz (200 bins of 25 Hz). */
-export const COMB_BINS = 200;
-const COMB_BAND = 20;
+export const COMB_BINS = GEN_COMB_BINS;
 /** Peak-to-mean depth of the comb, exp(κ cos φ). */
-export const COMB_DEPTH = 1.0;
+export const COMB_DEPTH = GEN_COMB_DEPTH;
 
 /** Pitch spacing in bins for lag index i. */
 export function combSpacing(i: number): number {
   return 3.0 + 0.1 * i;
 }
 
+const COMB_BYTES = tableBytes(COMB_OFFSETS_B64);
+if (COMB_BYTES.length !== COMB_LAGS * COMB_BINS) throw new Error('entropy-tables.ts: comb table has the wrong size (regenerate it)');
+
 function buildComb(i: number): Int8Array {
-  const P = combSpacing(i);
-  const off = new Int8Array(COMB_BINS);
-  const c = new Float64Array(COMB_BINS);
-  for (let k = 0; k < COMB_BINS; k++) c[k] = Math.exp(COMB_DEPTH * Math.cos((2 * Math.PI * (k + 0.5)) / P));
-  for (let b0 = 0; b0 < COMB_BINS; b0 += COMB_BAND) {
-    let mean = 0;
-    for (let k = b0; k < b0 + COMB_BAND; k++) mean += c[k];
-    mean /= COMB_BAND;
-    for (let k = b0; k < b0 + COMB_BAND; k++) off[k] = Math.round(STEPS_PER_OCTAVE * Math.log2(c[k] / mean));
-  }
-  return off;
+  return new Int8Array(COMB_BYTES.buffer, COMB_BYTES.byteOffset + i * COMB_BINS, COMB_BINS).slice();
 }
 
 /** Scale-index offsets of the comb, per lag index, for bins 0..COMB_BINS−1. */
