@@ -83,6 +83,45 @@ function searcherFor(codebook: Float32Array, k: number, dim: number): NearestSea
   return s;
 }
 
+// round(8·log2 y) from the IEEE-754 bits of y: 8·(exponent) plus the number of thresholds
+// 2^((i + ½)/8), i = 0..7, that the mantissa reaches. The thresholds are decimal literals with 17
+// significant digits, which every engine parses to the same double, and the comparison is on
+// integer bit fields, so the scale index cannot depend on an engine's Math.log2 (DESIGN §1
+// "Determinism"). Matches Math.round(8·log2 y) except within an ulp of a threshold.
+const HALF_STEP_THRESHOLDS = [
+  1.0442737824274138, 1.1387886347566916, 1.241857812073484, 1.3542555469368927, 1.4768261459394993,
+  1.6104903319492543, 1.7562521603732995, 1.9152065613971474,
+];
+const bitsF64 = new Float64Array(1);
+const bitsU32 = new Uint32Array(bitsF64.buffer);
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // little-endian: high word at 1
+const LO = 1 - HI;
+const THRESH_HI = new Uint32Array(8);
+const THRESH_LO = new Uint32Array(8);
+HALF_STEP_THRESHOLDS.forEach((t, i) => {
+  bitsF64[0] = t;
+  THRESH_HI[i] = bitsU32[HI] & 0xfffff;
+  THRESH_LO[i] = bitsU32[LO];
+});
+if (STEPS_PER_OCTAVE !== 16) throw new Error('scaleStepsOfSquare assumes 16 scale steps per octave (8 per octave of power)');
+/** Largest |round(8·log2 y)| kept (the scale index is clamped to the tables anyway). */
+const SCALE_STEPS_LIMIT = 4096;
+
+/** round(8·log2 y) for y > 0, clamped to ±4096; 0 for y ≤ 0 or not finite (as before). */
+export function scaleStepsOfSquare(y: number): number {
+  if (!(y > 0) || y === Infinity) return 0;
+  bitsF64[0] = y;
+  const hi = bitsU32[HI];
+  const expField = hi >>> 20; // sign is 0
+  if (expField === 0) return -SCALE_STEPS_LIMIT; // subnormal: far below 2^-512
+  const mh = hi & 0xfffff;
+  const ml = bitsU32[LO];
+  let n = 0;
+  while (n < 8 && (mh > THRESH_HI[n] || (mh === THRESH_HI[n] && ml >= THRESH_LO[n]))) n++;
+  const v = 8 * (expField - 1023) + n;
+  return v < -SCALE_STEPS_LIMIT ? -SCALE_STEPS_LIMIT : v > SCALE_STEPS_LIMIT ? SCALE_STEPS_LIMIT : v;
+}
+
 /** Fixed per-mode configuration and scratch memory shared by FrameEncoder and FrameDecoder. */
 class FrameShape {
   readonly model: CodecModel;
@@ -147,10 +186,10 @@ class FrameShape {
     for (let d = 0; d < bands; d++) mean += eHat[d];
     this.gRef = Math.exp(mean / bands / 2);
     const base = SCALE_ORIGIN + GAIN_OFFSET;
-    for (let k = 0; k < bins; k++) {
-      const v = Math.round(STEPS_PER_OCTAVE * Math.log2((Math.sqrt(s[k] / 2) * w[k]) / this.gRef));
-      baseScale[k] = base + (Number.isFinite(v) ? Math.max(-4096, Math.min(4096, v)) : 0);
-    }
+    // round(16·log2(√(s/2)·w/gRef)) = round(8·log2(x²)), x² = s·w²/(2·gRef²), read off the bits
+    // of x² (scaleStepsOfSquare): exact integer work, no Math.log2.
+    const inv = 1 / (2 * this.gRef * this.gRef);
+    for (let k = 0; k < bins; k++) baseScale[k] = base + scaleStepsOfSquare(s[k] * w[k] * w[k] * inv);
   }
 
   /** Global gain g at gain index i; the quantizer step is Δ_k = g / w_k. */

@@ -62,6 +62,95 @@ export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Flo
   const tilt = tiltResponse(n);
   // Autocorrelation of the tilted power spectrum, r[i] = (1/n) Σ_k p_k cos(iω_k), then the
   // 60 Hz lag window and r[0] × 1.0001 — what lpcFromPowerSpectrum does, with cached cosines.
+  // Symmetry halves both O(n·order) loops (n even): ω_{n−1−k} = π − ω_k, so
+  // cos(iω_{n−1−k}) = (−1)^i cos(iω_k) and sin(iω_{n−1−k}) = −(−1)^i sin(iω_k).
+  if (n % 2 !== 0) return perceptualWeightsDirect(s, out);
+  const half = n >> 1;
+  const { cos, sin } = twiddles(n);
+  const r = new Float64Array(WEIGHT_LPC_ORDER + 1);
+  const sc = scratchFor(n);
+  const p = sc.p;
+  let r0 = 0;
+  for (let k = 0; k < n; k++) {
+    p[k] = s[k] * tilt[k];
+    r0 += p[k];
+  }
+  // p⁺_k = p_k + p_{n−1−k} (even lags), p⁻_k = p_k − p_{n−1−k} (odd lags), k < n/2.
+  const pe = sc.re;
+  const po = sc.im;
+  for (let k = 0; k < half; k++) {
+    const a = p[k];
+    const b = p[n - 1 - k];
+    pe[k] = a + b;
+    po[k] = a - b;
+  }
+  r[0] = (r0 / n) * (1 + WEIGHT_WHITE_NOISE);
+  for (let i = 1; i <= WEIGHT_LPC_ORDER; i++) {
+    const o = (i - 1) * n;
+    const q = (i & 1) === 0 ? pe : po;
+    let acc = 0;
+    for (let k = 0; k < half; k++) acc += q[k] * cos[o + k];
+    r[i] = (acc / n) * lagWindow[i];
+  }
+  const a = levinson(r, WEIGHT_LPC_ORDER).a;
+  // |A(e^{jω}/γ)|² with A = 1 + Σ c_i e^{−jiω}, c_i = a_i γ^i: split into even- and odd-i sums
+  // E, O over k < n/2; then Re A(ω_k) = 1 + Ec + Oc, Re A(π − ω_k) = 1 + Ec − Oc,
+  // Im A(ω_k) = −(Es + Os), Im A(π − ω_k) = Es − Os.
+  const ec = sc.re.fill(0, 0, half);
+  const oc = sc.re.fill(0, half, n);
+  const es = sc.im.fill(0, 0, half);
+  const os = sc.im.fill(0, half, n);
+  let g = 1;
+  for (let i = 1; i < a.length; i++) {
+    g *= WEIGHT_GAMMA;
+    const c = a[i] * g;
+    if (c === 0) continue;
+    const o = (i - 1) * n;
+    const base = (i & 1) === 0 ? 0 : half;
+    for (let k = 0; k < half; k++) {
+      ec[base + k] += c * cos[o + k];
+      es[base + k] += c * sin[o + k];
+    }
+  }
+  const res = out ?? new Float64Array(n);
+  for (let k = 0; k < half; k++) {
+    const e1 = 1 + ec[k];
+    const o1 = oc[half + k];
+    const e2 = es[k];
+    const o2 = os[half + k];
+    const reA = e1 + o1;
+    const imA = e2 + o2;
+    const reB = e1 - o1;
+    const imB = e2 - o2;
+    res[k] = reA * reA + imA * imA;
+    res[n - 1 - k] = reB * reB + imB * imB;
+  }
+  return normaliseGeometricMean(res);
+}
+
+/**
+ * w_k = sqrt(p2_k / exp(mean log p2)): geometric mean 1. The logs are taken of products of 8
+ * values (p2 lies within a few decades of 1, so a product of 8 cannot overflow), 8× fewer logs.
+ */
+function normaliseGeometricMean(res: Float64Array): Float64Array {
+  const n = res.length;
+  let logSum = 0;
+  let k = 0;
+  for (; k + 8 <= n; k += 8) {
+    const pr = res[k] * res[k + 1] * res[k + 2] * res[k + 3] * res[k + 4] * res[k + 5] * res[k + 6] * res[k + 7];
+    if (pr > 1e-300 && pr < 1e300) logSum += Math.log(pr);
+    else for (let i = k; i < k + 8; i++) logSum += Math.log(res[i]); // extreme values: no under/overflow
+  }
+  for (; k < n; k++) logSum += Math.log(res[k]);
+  const norm = Math.exp(-logSum / n);
+  for (let i = 0; i < n; i++) res[i] = Math.sqrt(res[i] * norm);
+  return res;
+}
+
+/** The same weights without the symmetry split (odd n only). */
+function perceptualWeightsDirect(s: ArrayLike<number>, out?: Float64Array): Float64Array {
+  const n = s.length;
+  const tilt = tiltResponse(n);
   const { cos, sin } = twiddles(n);
   const r = new Float64Array(WEIGHT_LPC_ORDER + 1);
   const sc = scratchFor(n);
@@ -79,7 +168,6 @@ export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Flo
     r[i] = (acc / n) * lagWindow[i];
   }
   const a = levinson(r, WEIGHT_LPC_ORDER).a;
-  // |A(e^{jω}/γ)| = |Σ_i a_i γ^i e^{−jiω}| (same as lpcResponseAtBins, with cached twiddles).
   const re = sc.re.fill(1);
   const im = sc.im.fill(0);
   let g = 1;
@@ -94,14 +182,6 @@ export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Flo
     }
   }
   const res = out ?? new Float64Array(n);
-  let logSum = 0;
-  for (let k = 0; k < n; k++) {
-    const p2 = re[k] * re[k] + im[k] * im[k];
-    res[k] = p2;
-    logSum += Math.log(p2);
-  }
-  // Geometric mean 1: w_k = sqrt(p2_k / exp(mean log p2)).
-  const norm = Math.exp(-logSum / n);
-  for (let k = 0; k < n; k++) res[k] = Math.sqrt(res[k] * norm);
-  return res;
+  for (let k = 0; k < n; k++) res[k] = re[k] * re[k] + im[k] * im[k];
+  return normaliseGeometricMean(res);
 }
