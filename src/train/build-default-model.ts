@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import {
-  type CodecModel, ENVELOPE_FLOOR, MODEL_FILE_NAME, modelIdOf, packageRoot, parseModel, serializeModel,
+  type CodecModel, ENVELOPE_FLOOR, MODEL_FILE_NAME, loadModel, modelIdOf, packageRoot, parseModel, serializeModel,
 } from '../model/codec-model.js';
 import { defaultAnalysisMatrix, defaultSynthesisMatrix } from '../model/default-envelope.js';
 import { activeFrames, datasetFeatures, defaultCacheDir, envelopeVectors, scanAudioFiles } from './features.js';
@@ -188,11 +188,28 @@ async function main(): Promise<void> {
 
 /** Re-issue a trained model with another stage table (codebooks untouched, so no retraining). */
 async function retable(from: string, out: string, stagesPerMode: Record<string, number>, notes: Record<string, unknown>): Promise<void> {
-  const old = parseModel(readFileSync(from));
+  const old = loadModel(from); // a model folder or file; a clear UserError if missing or corrupt
   const card: Record<string, unknown> = { ...(old.card ?? {}), ...notes, stagesPerMode, retabledFrom: old.id, retabled: new Date().toISOString() };
   const { id: _oldId, ...rest } = old;
   const bytes = serializeModel({ ...rest, stagesPerMode, card });
-  await writeModelFolder(out, bytes, card);
+  if (Array.isArray(card.perStage)) {
+    await writeModelFolder(out, bytes, card);
+    return;
+  }
+  // A model from `nsvq-codec train`: its card has the trainer's schema, so render it with the
+  // trainer's card writer and append what re-tabling added.
+  const { modelCardMarkdown } = await import('./run-training.js');
+  const id = modelIdOf(bytes);
+  const extra = Object.entries(notes).map(([k, v]) => `- **${k}:** ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  const markdown = modelCardMarkdown(id, card as Parameters<typeof modelCardMarkdown>[1]) + [
+    '', '## Shipped stage table', '',
+    `| kbit/s | ${Object.keys(stagesPerMode).map((r) => Number(r) / 1000).join(' | ')} |`,
+    `|---|${Object.keys(stagesPerMode).map(() => '---').join('|')}|`,
+    `| stages | ${Object.values(stagesPerMode).join(' | ')} |`,
+    '', `Re-tabled from model \`${old.id}\` (same parameters, new stage table and card).`, '',
+    ...(extra.length ? ['## Notes', '', ...extra, ''] : []),
+  ].join('\n');
+  await writeModelFolder(out, bytes, card, markdown);
 }
 
 /**
@@ -221,13 +238,13 @@ async function attachQuality(out: string, qualityFile: string): Promise<void> {
   process.stderr.write(`build:model: attached ${qualityFile} to the card of ${model.id}\n`);
 }
 
-async function writeModelFolder(out: string, bytes: Uint8Array, card: Record<string, unknown>): Promise<void> {
+async function writeModelFolder(out: string, bytes: Uint8Array, card: Record<string, unknown>, markdown?: string): Promise<void> {
   parseModel(bytes); // never ship a file the reader refuses
   mkdirSync(out, { recursive: true });
   const id = modelIdOf(bytes);
   await writeFileAtomic(path.join(out, MODEL_FILE_NAME), bytes);
   await writeFileAtomic(path.join(out, 'model-card.json'), JSON.stringify({ id, ...card }, null, 2) + '\n');
-  await writeFileAtomic(path.join(out, 'MODEL_CARD.md'), cardMarkdown(id, bytes.length, card, card.perStage as Array<Record<string, number>>));
+  await writeFileAtomic(path.join(out, 'MODEL_CARD.md'), markdown ?? cardMarkdown(id, bytes.length, card, card.perStage as Array<Record<string, number>>));
   process.stderr.write(`build:model: wrote ${path.join(out, MODEL_FILE_NAME)} (${bytes.length} bytes, id ${id})\n`);
 }
 
