@@ -18,7 +18,7 @@
  */
 import type { Bitrate } from '../codec/modes.js';
 import { frameBits, frameBytes } from '../codec/modes.js';
-import { envelopeOf, varianceFromEnvelope, type CodecModel } from '../model/codec-model.js';
+import { envelopeOf, type CodecModel } from '../model/codec-model.js';
 import {
   COMB_BINS,
   COMB_LAG_BITS,
@@ -122,6 +122,36 @@ export function scaleStepsOfSquare(y: number): number {
   return v < -SCALE_STEPS_LIMIT ? -SCALE_STEPS_LIMIT : v > SCALE_STEPS_LIMIT ? SCALE_STEPS_LIMIT : v;
 }
 
+/** B (bins × bands) in compressed rows: per bin, the bands with a nonzero weight, in band order. */
+interface SparseRows {
+  rowStart: Int32Array;
+  cols: Int32Array;
+  vals: Float64Array;
+}
+const sparseCache = new WeakMap<Float32Array, SparseRows>();
+function sparseSynthesis(model: CodecModel): SparseRows {
+  let sp = sparseCache.get(model.synthesis);
+  if (!sp) {
+    const { bins, bands, synthesis } = model;
+    const rowStart = new Int32Array(bins + 1);
+    const cols: number[] = [];
+    const vals: number[] = [];
+    for (let k = 0; k < bins; k++) {
+      for (let b = 0; b < bands; b++) {
+        const v = synthesis[k * bands + b];
+        if (v !== 0) {
+          cols.push(b);
+          vals.push(v);
+        }
+      }
+      rowStart[k + 1] = cols.length;
+    }
+    sp = { rowStart, cols: Int32Array.from(cols), vals: Float64Array.from(vals) };
+    sparseCache.set(model.synthesis, sp);
+  }
+  return sp;
+}
+
 /** Fixed per-mode configuration and scratch memory shared by FrameEncoder and FrameDecoder. */
 class FrameShape {
   readonly model: CodecModel;
@@ -140,6 +170,8 @@ class FrameShape {
   /** Scale index at gain index 0, without comb: ⌊16·log2(√(s/2)·w/gRef)⌉ + origin + GAIN_OFFSET. */
   readonly baseScale: Int32Array;
   gRef = 1;
+  private readonly level: Float64Array;
+  private readonly sparseB: SparseRows;
 
   constructor(model: CodecModel, bitrate: Bitrate) {
     this.model = model;
@@ -162,6 +194,8 @@ class FrameShape {
     this.s = new Float64Array(model.bins);
     this.w = new Float64Array(model.bins);
     this.baseScale = new Int32Array(model.bins);
+    this.level = new Float64Array(model.bands);
+    this.sparseB = sparseSynthesis(model);
   }
 
   /** One exact nearest-codeword searcher per stage, for the encoder (built on first use). */
@@ -179,7 +213,16 @@ class FrameShape {
       const off = indices[t] * bands;
       for (let d = 0; d < bands; d++) eHat[d] += cb[off + d];
     }
-    varianceFromEnvelope(this.model, eHat, s);
+    // s = B·exp(ê) (varianceFromEnvelope) over B's nonzero entries only: B interpolates between
+    // band centres, so most of each row is zero and skipping exact zeros leaves s unchanged.
+    const level = this.level;
+    for (let d = 0; d < bands; d++) level[d] = Math.exp(eHat[d]);
+    const { rowStart, cols, vals } = this.sparseB;
+    for (let k = 0; k < bins; k++) {
+      let acc = 0;
+      for (let q = rowStart[k]; q < rowStart[k + 1]; q++) acc += vals[q] * level[cols[q]];
+      s[k] = acc;
+    }
     for (let k = 0; k < bins; k++) if (!(s[k] > 1e-30)) s[k] = 1e-30;
     perceptualWeights(s, w);
     let mean = 0;

@@ -9,9 +9,9 @@
  *     (|x'₀ − c'₀| ≤ ‖x' − c'‖), and
  *   - abandons a candidate as soon as its partial sum over the leading components exceeds the
  *     best (partial distance elimination; the leading components carry most of the energy).
- * Distances are rotation invariant, so this is the nearest codeword up to the float32 rounding
- * of the rotated codebook (kept in float32 to halve its cache footprint): only near-exact ties
- * (relative 1e-7) can resolve differently from a naive search, and always the same way.
+ * Distances are rotation invariant, so this is the nearest codeword up to the rounding of the
+ * rotation (float64; measured faster than a float32 copy, which V8 must widen per load): only
+ * near-exact ties can resolve differently from a naive search, and always the same way.
  * Ties at equal computed distance → lowest codeword index.
  */
 
@@ -21,7 +21,7 @@ export class NearestSearcher {
   /** Rotation: row d holds the d-th principal axis. */
   private readonly axes: Float64Array;
   /** Rotated codewords in scan order, row-major. */
-  private readonly rotated: Float32Array;
+  private readonly rotated: Float64Array;
   /** Scan position → codeword index. */
   private readonly order: Int32Array;
   private readonly first: Float64Array;
@@ -36,7 +36,7 @@ export class NearestSearcher {
     for (let c = 0; c < k; c++) rotate(this.axes, dim, codebook, c * dim, rot, c * dim);
     const idx = Array.from({ length: k }, (_, i) => i).sort((a, b) => rot[a * dim] - rot[b * dim] || a - b);
     this.order = Int32Array.from(idx);
-    this.rotated = new Float32Array(k * dim);
+    this.rotated = new Float64Array(k * dim);
     this.first = new Float64Array(k);
     for (let i = 0; i < k; i++) {
       this.rotated.set(rot.subarray(idx[i] * dim, idx[i] * dim + dim), i * dim);
