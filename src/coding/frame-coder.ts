@@ -312,6 +312,8 @@ export class FrameEncoder {
   private readonly invGain: Float64Array;
   private readonly coder: RangeEncoder;
   private prevCombLag = 0;
+  /** Last frame's stage indices: seeds for the (exact) nearest-codeword search. */
+  private readonly prevIndices: Int32Array;
   /** Fields of the last encoded frame, kept only when recordFields is set (tests, statistics). */
   last: FrameFields | null = null;
   recordFields = false;
@@ -322,6 +324,7 @@ export class FrameEncoder {
     this.shape = new FrameShape(model, bitrate);
     this.frameBytes = this.shape.frameBytes;
     this.indices = new Int32Array(this.shape.stages);
+    this.prevIndices = new Int32Array(this.shape.stages).fill(-1);
     this.resid = new Float64Array(model.bands);
     this.x0 = new Float64Array(model.bins);
     this.m = new Float64Array(model.bins);
@@ -346,7 +349,8 @@ export class FrameEncoder {
     const searchers = sh.searchers;
     for (let t = 0; t < sh.stages; t++) {
       const cb = sh.model.codebooks[t];
-      const c = searchers[t].nearest(this.resid);
+      const c = searchers[t].nearest(this.resid, this.prevIndices[t]);
+      this.prevIndices[t] = c;
       this.indices[t] = c;
       for (let d = 0; d < bands; d++) this.resid[d] -= cb[c * bands + d];
     }

@@ -24,6 +24,8 @@ export class NearestSearcher {
   private readonly rotated: Float64Array;
   /** Scan position → codeword index. */
   private readonly order: Int32Array;
+  /** Codeword index → scan position. */
+  private readonly position: Int32Array;
   private readonly first: Float64Array;
   private readonly xr: Float64Array;
 
@@ -36,6 +38,8 @@ export class NearestSearcher {
     for (let c = 0; c < k; c++) rotate(this.axes, dim, codebook, c * dim, rot, c * dim);
     const idx = Array.from({ length: k }, (_, i) => i).sort((a, b) => rot[a * dim] - rot[b * dim] || a - b);
     this.order = Int32Array.from(idx);
+    this.position = new Int32Array(k);
+    for (let i = 0; i < k; i++) this.position[idx[i]] = i;
     this.rotated = new Float64Array(k * dim);
     this.first = new Float64Array(k);
     for (let i = 0; i < k; i++) {
@@ -45,13 +49,17 @@ export class NearestSearcher {
     this.xr = new Float64Array(dim);
   }
 
-  /** Index of the codeword nearest to x (squared Euclidean). */
-  nearest(x: ArrayLike<number>): number {
+  /**
+   * Index of the codeword nearest to x (squared Euclidean). `hint` (optional) is a codeword that
+   * is probably close, e.g. the previous frame's choice: it only seeds the best distance, so it
+   * narrows the scan window without changing the result.
+   */
+  nearest(x: ArrayLike<number>, hint = -1): number {
     const { dim, k, first, rotated, order, xr } = this;
     rotate(this.axes, dim, x, 0, xr, 0);
     const x0 = xr[0];
     if (!Number.isFinite(x0)) return 0;
-    if (dim === 16) return this.nearest16(x0);
+    if (dim === 16) return this.nearest16(x0, hint >= 0 && hint < k ? this.position[hint] : -1);
     let lo = 0;
     let hi = k;
     while (lo < hi) {
@@ -96,54 +104,69 @@ export class NearestSearcher {
    * coordinate lies within √best of x'₀ (the only ones that can win) is scanned linearly with
    * partial distances checked every 4 components. Same result as the generic loop.
    */
-  private nearest16(x0: number): number {
-    const { k, first, rotated: c, order, xr } = this;
-    const x1 = xr[1], x2 = xr[2], x3 = xr[3], x4 = xr[4], x5 = xr[5], x6 = xr[6], x7 = xr[7];
-    const x8 = xr[8], x9 = xr[9], x10 = xr[10], x11 = xr[11], x12 = xr[12], x13 = xr[13], x14 = xr[14], x15 = xr[15];
+  private nearest16(x0: number, seed: number): number {
+    const { k, first } = this;
     const centre = lowerBound(first, x0);
     const p0 = Math.max(0, centre - (PROBE >> 1));
     const p1 = Math.min(k, p0 + PROBE);
-    let best = Infinity;
-    let bestIdx = 0;
-    const scan = (from: number, to: number): void => {
-      for (let i = from; i < to; i++) {
-        const o = i << 4;
-        let t = x0 - c[o];
-        let d = t * t;
-        t = x1 - c[o + 1]; d += t * t;
-        t = x2 - c[o + 2]; d += t * t;
-        t = x3 - c[o + 3]; d += t * t;
-        if (d > best) continue;
-        t = x4 - c[o + 4]; d += t * t;
-        t = x5 - c[o + 5]; d += t * t;
-        t = x6 - c[o + 6]; d += t * t;
-        t = x7 - c[o + 7]; d += t * t;
-        if (d > best) continue;
-        t = x8 - c[o + 8]; d += t * t;
-        t = x9 - c[o + 9]; d += t * t;
-        t = x10 - c[o + 10]; d += t * t;
-        t = x11 - c[o + 11]; d += t * t;
-        if (d > best) continue;
-        t = x12 - c[o + 12]; d += t * t;
-        t = x13 - c[o + 13]; d += t * t;
-        t = x14 - c[o + 14]; d += t * t;
-        t = x15 - c[o + 15]; d += t * t;
-        const ci = order[i];
-        if (d < best || (d === best && ci < bestIdx)) {
-          best = d;
-          bestIdx = ci;
-        }
-      }
-    };
-    scan(p0, p1);
+    this.best = Infinity;
+    this.bestIdx = 0;
+    if (seed >= 0) this.scan16(seed, seed + 1);
+    this.scan16(p0, p1);
     // Only codewords with (x'₀ − c'₀)² ≤ best can win (slack: rounding must not exclude a tie).
-    const r = Math.sqrt(best * (1 + 1e-12)) * (1 + 1e-12);
+    const r = Math.sqrt(this.best * (1 + 1e-12)) * (1 + 1e-12);
     const w0 = lowerBound(first, x0 - r);
     let w1 = lowerBound(first, x0 + r);
     while (w1 < k && first[w1] <= x0 + r) w1++;
-    if (w0 < p0) scan(w0, p0);
-    if (p1 < w1) scan(p1, w1);
-    return bestIdx;
+    if (w0 < p0) this.scan16(w0, p0);
+    if (p1 < w1) this.scan16(p1, w1);
+    return this.bestIdx;
+  }
+
+  private best = Infinity;
+  private bestIdx = 0;
+
+  /**
+   * Scan positions [from, to) for dim = 16 with partial distances checked every 4 components.
+   * A method with everything in locals (not a closure over mutable variables, which V8 keeps in
+   * a heap context and reloads on every access): measured several times faster.
+   */
+  private scan16(from: number, to: number): void {
+    const { rotated: c, order, xr } = this;
+    const x0 = xr[0], x1 = xr[1], x2 = xr[2], x3 = xr[3], x4 = xr[4], x5 = xr[5], x6 = xr[6], x7 = xr[7];
+    const x8 = xr[8], x9 = xr[9], x10 = xr[10], x11 = xr[11], x12 = xr[12], x13 = xr[13], x14 = xr[14], x15 = xr[15];
+    let best = this.best;
+    let bestIdx = this.bestIdx;
+    for (let i = from; i < to; i++) {
+      const o = i << 4;
+      let t = x0 - c[o];
+      let d = t * t;
+      t = x1 - c[o + 1]; d += t * t;
+      t = x2 - c[o + 2]; d += t * t;
+      t = x3 - c[o + 3]; d += t * t;
+      if (d > best) continue;
+      t = x4 - c[o + 4]; d += t * t;
+      t = x5 - c[o + 5]; d += t * t;
+      t = x6 - c[o + 6]; d += t * t;
+      t = x7 - c[o + 7]; d += t * t;
+      if (d > best) continue;
+      t = x8 - c[o + 8]; d += t * t;
+      t = x9 - c[o + 9]; d += t * t;
+      t = x10 - c[o + 10]; d += t * t;
+      t = x11 - c[o + 11]; d += t * t;
+      if (d > best) continue;
+      t = x12 - c[o + 12]; d += t * t;
+      t = x13 - c[o + 13]; d += t * t;
+      t = x14 - c[o + 14]; d += t * t;
+      t = x15 - c[o + 15]; d += t * t;
+      const ci = order[i];
+      if (d < best || (d === best && ci < bestIdx)) {
+        best = d;
+        bestIdx = ci;
+      }
+    }
+    this.best = best;
+    this.bestIdx = bestIdx;
   }
 }
 
