@@ -37,6 +37,25 @@ function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
   return t;
 }
 
+const kMajorCache = new Map<number, { cos: Float64Array; sin: Float64Array }>();
+/** The same twiddles k-major: entry k·order + (i − 1), so one bin's 16 values are contiguous. */
+function twiddlesByBin(n: number): { cos: Float64Array; sin: Float64Array } {
+  let t = kMajorCache.get(n);
+  if (!t) {
+    const p = WEIGHT_LPC_ORDER;
+    const src = twiddles(n);
+    t = { cos: new Float64Array(p * n), sin: new Float64Array(p * n) };
+    for (let i = 0; i < p; i++) {
+      for (let k = 0; k < n; k++) {
+        t.cos[k * p + i] = src.cos[i * n + k];
+        t.sin[k * p + i] = src.sin[i * n + k];
+      }
+    }
+    kMajorCache.set(n, t);
+  }
+  return t;
+}
+
 /** |1 − μ e^{−jω_k}|² at the MDCT bin centres ω_k = π(k + ½)/n. */
 function tiltResponse(n: number): Float64Array {
   let t = tiltCache.get(n);
@@ -49,10 +68,14 @@ function tiltResponse(n: number): Float64Array {
   return t;
 }
 
-let scratch: { p: Float64Array; re: Float64Array; im: Float64Array } | null = null;
+interface Scratch { p: Float64Array; re: Float64Array; im: Float64Array; acc: Float64Array; coef: Float64Array }
+let scratch: Scratch | null = null;
 /** Reused work arrays (single-threaded; no call re-enters). */
-function scratchFor(n: number): { p: Float64Array; re: Float64Array; im: Float64Array } {
-  if (!scratch || scratch.p.length !== n) scratch = { p: new Float64Array(n), re: new Float64Array(n), im: new Float64Array(n) };
+function scratchFor(n: number): Scratch {
+  if (!scratch || scratch.p.length !== n) {
+    const P = WEIGHT_LPC_ORDER;
+    scratch = { p: new Float64Array(n), re: new Float64Array(n), im: new Float64Array(n), acc: new Float64Array(P), coef: new Float64Array(P) };
+  }
   return scratch;
 }
 
@@ -66,7 +89,6 @@ export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Flo
   // cos(iω_{n−1−k}) = (−1)^i cos(iω_k) and sin(iω_{n−1−k}) = −(−1)^i sin(iω_k).
   if (n % 2 !== 0) return perceptualWeightsDirect(s, out);
   const half = n >> 1;
-  const { cos, sin } = twiddles(n);
   const r = new Float64Array(WEIGHT_LPC_ORDER + 1);
   const sc = scratchFor(n);
   const p = sc.p;
@@ -85,43 +107,51 @@ export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Flo
     po[k] = a - b;
   }
   r[0] = (r0 / n) * (1 + WEIGHT_WHITE_NOISE);
-  for (let i = 1; i <= WEIGHT_LPC_ORDER; i++) {
-    const o = (i - 1) * n;
-    const q = (i & 1) === 0 ? pe : po;
-    let acc = 0;
-    for (let k = 0; k < half; k++) acc += q[k] * cos[o + k];
-    r[i] = (acc / n) * lagWindow[i];
+  // Bin-major loops over the k-major twiddles (each lag's sum still runs over k in increasing
+  // order, so the values are those of the lag-major form; the sums stay in locals/L1).
+  const P = WEIGHT_LPC_ORDER;
+  const tk = twiddlesByBin(n);
+  const ck = tk.cos;
+  const sk = tk.sin;
+  const racc = sc.acc.fill(0);
+  for (let k = 0; k < half; k++) {
+    const ev = pe[k];
+    const od = po[k];
+    const o = k * P;
+    for (let i = 0; i < P; i += 2) {
+      racc[i] += od * ck[o + i]; // lag i + 1 (odd)
+      racc[i + 1] += ev * ck[o + i + 1]; // lag i + 2 (even)
+    }
   }
+  for (let i = 1; i <= P; i++) r[i] = (racc[i - 1] / n) * lagWindow[i];
   const a = levinson(r, WEIGHT_LPC_ORDER).a;
   // |A(e^{jω}/γ)|² with A = 1 + Σ c_i e^{−jiω}, c_i = a_i γ^i: split into even- and odd-i sums
-  // E, O over k < n/2; then Re A(ω_k) = 1 + Ec + Oc, Re A(π − ω_k) = 1 + Ec − Oc,
+  // E, O; then Re A(ω_k) = 1 + Ec + Oc, Re A(π − ω_k) = 1 + Ec − Oc,
   // Im A(ω_k) = −(Es + Os), Im A(π − ω_k) = Es − Os.
-  const ec = sc.re.fill(0, 0, half);
-  const oc = sc.re.fill(0, half, n);
-  const es = sc.im.fill(0, 0, half);
-  const os = sc.im.fill(0, half, n);
+  const c = sc.coef.fill(0);
   let g = 1;
-  for (let i = 1; i < a.length; i++) {
+  for (let i = 1; i < a.length && i <= P; i++) {
     g *= WEIGHT_GAMMA;
-    const c = a[i] * g;
-    if (c === 0) continue;
-    const o = (i - 1) * n;
-    const base = (i & 1) === 0 ? 0 : half;
-    for (let k = 0; k < half; k++) {
-      ec[base + k] += c * cos[o + k];
-      es[base + k] += c * sin[o + k];
-    }
+    c[i - 1] = a[i] * g;
   }
   const res = out ?? new Float64Array(n);
   for (let k = 0; k < half; k++) {
-    const e1 = 1 + ec[k];
-    const o1 = oc[half + k];
-    const e2 = es[k];
-    const o2 = os[half + k];
-    const reA = e1 + o1;
-    const imA = e2 + o2;
-    const reB = e1 - o1;
-    const imB = e2 - o2;
+    const o = k * P;
+    let ecs = 0;
+    let ocs = 0;
+    let ess = 0;
+    let oss = 0;
+    for (let i = 0; i < P; i += 2) {
+      ocs += c[i] * ck[o + i];
+      oss += c[i] * sk[o + i];
+      ecs += c[i + 1] * ck[o + i + 1];
+      ess += c[i + 1] * sk[o + i + 1];
+    }
+    const e1 = 1 + ecs;
+    const reA = e1 + ocs;
+    const imA = ess + oss;
+    const reB = e1 - ocs;
+    const imB = ess - oss;
     res[k] = reA * reA + imA * imA;
     res[n - 1 - k] = reB * reB + imB * imB;
   }
