@@ -15,6 +15,24 @@
  * derives ê, s = B·exp(ê), the weights w and every scale index from the indices it has read,
  * reconstructs X̂_k = ±(m + offset)·Δ_k with Δ_k = g/w_k, and noise-fills zero bins from bin 20
  * up at 0.4 × the Laplacian's in-dead-zone RMS × Δ_k with random signs.
+ *
+ * Determinism audit (DESIGN §1 "Determinism"; issue 5). What the decoder must reproduce exactly,
+ * and where it comes from:
+ *   - range-coder frequencies, low-bit counts, comb offsets: committed integers
+ *     (entropy-tables.ts, generated); raw-bit fields are powers of two; flags are integer ratios;
+ *   - stage indices, gain index, comb lag, truncation count: integers read from the stream;
+ *   - per-bin scale index j = baseScale_k − gain + comb_k, clamped: integer arithmetic on
+ *     baseScale_k = round(8·log2(s_k·w_k²/(2·gRef²))), which scaleStepsOfSquare reads off the
+ *     IEEE bits against exact literal thresholds (no Math.log2).
+ * The one remaining float dependence is the INPUT of that rounding: s = B·exp(ê), the LPC of
+ * the tilted s (Math.cos/sin twiddles), the weights' log/exp normalisation and gRef = exp(mean ê/2)
+ * use transcendental functions whose last bit ECMAScript leaves to the engine. All else is
+ * +, −, ×, ÷, √ (exact IEEE). An engine differing by an ulp changes an index only when
+ * s·w²/(2g²) lies within ~1e-15 relative of a threshold 2^((v+½)/8); to remove even that, those
+ * functions would need engine-independent implementations (open follow-up).
+ * Encoder-only decisions (gain bisection, comb choice, ideal-cost tables, x0) and decoder-only
+ * output values (Δ_k, reconstruction points, noise level deadZoneRms) may use floats freely:
+ * they never change what the decoder reads.
  */
 import type { Bitrate } from '../codec/modes.js';
 import { frameBits, frameBytes } from '../codec/modes.js';
