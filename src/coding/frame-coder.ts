@@ -36,7 +36,7 @@
  */
 import type { Bitrate } from '../codec/modes.js';
 import { frameBits, frameBytes } from '../codec/modes.js';
-import { envelopeOf, type CodecModel } from '../model/codec-model.js';
+import { ENVELOPE_FLOOR, type CodecModel } from '../model/codec-model.js';
 import {
   COMB_BINS,
   COMB_LAG_BITS,
@@ -140,32 +140,32 @@ export function scaleStepsOfSquare(y: number): number {
   return v < -SCALE_STEPS_LIMIT ? -SCALE_STEPS_LIMIT : v > SCALE_STEPS_LIMIT ? SCALE_STEPS_LIMIT : v;
 }
 
-/** B (bins × bands) in compressed rows: per bin, the bands with a nonzero weight, in band order. */
+/** A matrix in compressed rows: per row, the columns with a nonzero weight, in column order. */
 interface SparseRows {
   rowStart: Int32Array;
   cols: Int32Array;
   vals: Float64Array;
 }
 const sparseCache = new WeakMap<Float32Array, SparseRows>();
-function sparseSynthesis(model: CodecModel): SparseRows {
-  let sp = sparseCache.get(model.synthesis);
+/** Compressed rows of a dense rows×cols matrix (cached per matrix). */
+function sparseRows(matrix: Float32Array, rows: number, width: number): SparseRows {
+  let sp = sparseCache.get(matrix);
   if (!sp) {
-    const { bins, bands, synthesis } = model;
-    const rowStart = new Int32Array(bins + 1);
+    const rowStart = new Int32Array(rows + 1);
     const cols: number[] = [];
     const vals: number[] = [];
-    for (let k = 0; k < bins; k++) {
-      for (let b = 0; b < bands; b++) {
-        const v = synthesis[k * bands + b];
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < width; c++) {
+        const v = matrix[r * width + c];
         if (v !== 0) {
-          cols.push(b);
+          cols.push(c);
           vals.push(v);
         }
       }
-      rowStart[k + 1] = cols.length;
+      rowStart[r + 1] = cols.length;
     }
     sp = { rowStart, cols: Int32Array.from(cols), vals: Float64Array.from(vals) };
-    sparseCache.set(model.synthesis, sp);
+    sparseCache.set(matrix, sp);
   }
   return sp;
 }
@@ -213,7 +213,7 @@ class FrameShape {
     this.w = new Float64Array(model.bins);
     this.baseScale = new Int32Array(model.bins);
     this.level = new Float64Array(model.bands);
-    this.sparseB = sparseSynthesis(model);
+    this.sparseB = sparseRows(model.synthesis, model.bins, model.bands);
   }
 
   /** One exact nearest-codeword searcher per stage, for the encoder (built on first use). */
@@ -328,6 +328,7 @@ export class FrameEncoder {
   private readonly scale: Int32Array;
   private xSign: ArrayLike<number> = [];
   private readonly invGain: Float64Array;
+  private readonly sparseA: SparseRows;
   private readonly coder: RangeEncoder;
   private prevCombLag = 0;
   /** Last frame's stage indices: seeds for the (exact) nearest-codeword search. */
@@ -349,6 +350,7 @@ export class FrameEncoder {
     this.scale = new Int32Array(model.bins);
     // Worst case: every bin at MAX_BIN_BITS plus the fixed fields, far above any budget.
     this.coder = new RangeEncoder(Math.ceil((model.bins * MAX_BIN_BITS) / 8) + 64);
+    this.sparseA = sparseRows(model.analysis, model.bands, model.bins);
     this.invGain = new Float64Array(GAIN_LEVELS);
     for (let i = 0; i < GAIN_LEVELS; i++) this.invGain[i] = GAIN_STEP ** -(i - GAIN_OFFSET);
   }
@@ -362,8 +364,16 @@ export class FrameEncoder {
     this.xSign = X;
     const { bins, bands } = sh;
     // Envelope and sequential MSVQ search (DESIGN §2: stage t quantizes what stages < t leave).
-    const e = envelopeOf(sh.model, X);
-    for (let d = 0; d < bands; d++) this.resid[d] = e[d];
+    // e = log(A·X² + ε) (envelopeOf) over A's nonzero entries only: same sums, same order.
+    const { rowStart, cols, vals } = this.sparseA;
+    for (let d = 0; d < bands; d++) {
+      let acc = 0;
+      for (let q = rowStart[d]; q < rowStart[d + 1]; q++) {
+        const x = X[cols[q]];
+        acc += vals[q] * (x * x);
+      }
+      this.resid[d] = Math.log(acc + ENVELOPE_FLOOR);
+    }
     const searchers = sh.searchers;
     for (let t = 0; t < sh.stages; t++) {
       const cb = sh.model.codebooks[t];
