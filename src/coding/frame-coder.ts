@@ -90,6 +90,8 @@ const RECON_HIGH = 0.45;
 
 const TABLE_TOTAL = 1 << TABLE_TOTAL_BITS;
 const ESC = TABLE_SYMBOLS;
+/** deadZoneRms per scale index, flat (decoder noise filling). */
+const DEAD_ZONE_RMS = Float64Array.from(SCALE_TABLES, (t) => t.deadZoneRms);
 
 const searcherCache = new WeakMap<Float32Array, NearestSearcher>();
 function searcherFor(codebook: Float32Array, k: number, dim: number): NearestSearcher {
@@ -256,6 +258,18 @@ class FrameShape {
   /** Global gain g at gain index i; the quantizer step is Δ_k = g / w_k. */
   globalGain(gainIndex: number): number {
     return this.gRef * GAIN_STEP ** (gainIndex - GAIN_OFFSET);
+  }
+
+  /** scaleIndex for every bin at once, into `out`. */
+  scaleIndices(gainIndex: number, combLag: number, out: Int32Array): Int32Array {
+    const base = this.baseScale;
+    const comb = combLag >= 0 ? COMB_OFFSETS[combLag] : null;
+    for (let k = 0; k < out.length; k++) {
+      let j = base[k] - gainIndex;
+      if (comb !== null && k < COMB_BINS) j += comb[k];
+      out[k] = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
+    }
+    return out;
   }
 
   scaleIndex(k: number, gainIndex: number, combLag: number): number {
@@ -565,6 +579,7 @@ export class FrameDecoder {
   private readonly m: Float64Array;
   private readonly neg: Uint8Array;
   private readonly recon: Float64Array;
+  private readonly scale: Int32Array;
   private readonly noise: SignNoise;
   /** Fields of the last decoded frame (for tests). */
   last: FrameFields | null = null;
@@ -580,6 +595,7 @@ export class FrameDecoder {
     this.m = new Float64Array(model.bins);
     this.neg = new Uint8Array(model.bins);
     this.recon = new Float64Array(model.bins);
+    this.scale = new Int32Array(model.bins);
     this.noise = new SignNoise();
   }
 
@@ -602,8 +618,9 @@ export class FrameDecoder {
     m.fill(0);
     neg.fill(0);
     recon.fill(RECON_PLAIN);
+    const scale = sh.scaleIndices(gain, combLag, this.scale);
     for (let k = 0; k < codedBins; k++) {
-      const mk = decodeMagnitude(dec, sh.scaleIndex(k, gain, combLag));
+      const mk = decodeMagnitude(dec, scale[k]);
       m[k] = mk;
       if (mk > 0) neg[k] = dec.decodeBits(1);
     }
@@ -621,8 +638,7 @@ export class FrameDecoder {
         const v = (m[k] + recon[k]) * delta;
         out[k] = neg[k] ? -v : v;
       } else if (k >= NOISE_FILL_START) {
-        const j = sh.scaleIndex(k, gain, combLag);
-        const v = NOISE_FILL_LEVEL * SCALE_TABLES[j].deadZoneRms * delta;
+        const v = NOISE_FILL_LEVEL * DEAD_ZONE_RMS[scale[k]] * delta;
         out[k] = this.noise.nextBit() ? -v : v;
       } else {
         out[k] = 0;
