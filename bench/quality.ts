@@ -22,7 +22,7 @@ import { encodeSpeech, decodeSpeech } from '../src/codec/codec.js';
 import { scorePair } from '../src/eval/metrics.js';
 import { loadSpeech } from '../src/audio/load.js';
 import { type CodecModel, loadModel, packageRoot } from '../src/model/codec-model.js';
-import { scanAudioFiles } from '../src/train/features.js';
+import { scanAudioFolders } from '../src/audio/scan.js';
 import { summarize, type Summary } from '../src/eval/quantiles.js';
 import { writeFileAtomic } from '../src/util/atomic-file.js';
 
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   const o = program.opts<{ data: string; every?: number; limit?: number; bitrates?: string; model?: string; stages?: string; workers: number; tag?: string }>();
   const bitrates: Bitrate[] = o.bitrates ? o.bitrates.split(',').map(parseBitrate) : [...BITRATES];
   const stages = parseStages(o.stages);
-  let files = scanAudioFiles([o.data]);
+  let files = await scanAudioFolders([o.data]);
   if (o.every && o.every > 1) files = files.filter((_, i) => i % o.every! === 0);
   if (o.limit) files = files.slice(0, o.limit);
   const model = modelWithStages(o.model, stages);

@@ -3,8 +3,10 @@ import { mkdtempSync, writeFileSync, mkdirSync, readdirSync, readFileSync } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  activeFrames, datasetFeatures, envelopeVectors, fileFeatures, scanAudioFiles, speakerOf,
+  activeFrames, datasetFeatures, envelopeVectors, fileFeatures, speakerOf,
 } from '../src/train/features.js';
+import { scanAudioFolders } from '../src/audio/scan.js';
+import { UserError } from '../src/errors.js';
 import type { SpeechSignal } from '../src/audio/load.js';
 import { defaultAnalysisMatrix, defaultSynthesisMatrix } from '../src/model/default-envelope.js';
 import type { CodecModel } from '../src/model/codec-model.js';
@@ -28,18 +30,19 @@ function fakeLoader(): { load: (f: string) => Promise<SpeechSignal>; calls: () =
 }
 
 describe('training features', () => {
-  it('scans recursively in a stable order, skipping hidden and non-audio files', () => {
+  it('scans recursively in a stable order, skipping hidden and non-audio files', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'nsvq-scan-'));
     mkdirSync(path.join(dir, '19', '198'), { recursive: true });
     mkdirSync(path.join(dir, '.hidden'));
     for (const f of ['19/198/19-198-0001.flac', '19/198/19-198-0000.FLAC', 'b.wav', 'a.txt', '.hidden/x.wav', '19/notes.md']) {
       writeFileSync(path.join(dir, f), '1');
     }
-    const files = scanAudioFiles([dir]).map((f) => path.relative(dir, f));
+    const files = (await scanAudioFolders([dir, dir])).map((f) => path.relative(dir, f));
     expect(files).toEqual(['19/198/19-198-0000.FLAC', '19/198/19-198-0001.flac', 'b.wav']);
     expect(speakerOf(path.join(dir, '19/198/19-198-0001.flac'))).toBe('libri-19');
     expect(speakerOf('/data/LJSpeech/LJ050-0231.flac')).toBe('dir-LJSpeech');
-    expect(() => scanAudioFiles([path.join(dir, 'missing')])).toThrow(/not found/);
+    await expect(scanAudioFolders([path.join(dir, 'missing')])).rejects.toThrow(UserError);
+    await expect(scanAudioFolders([path.join(dir, 'missing')])).rejects.toThrow(/not found/);
   });
 
   it('caches frames by content: a hit returns identical features without decoding', async () => {
@@ -82,7 +85,7 @@ describe('training features', () => {
     writeFileSync(path.join(dir, 'b.wav'), 'broken');
     writeFileSync(path.join(dir, 'c.wav'), '3250');
     const loader = fakeLoader();
-    const ds = await datasetFeatures(scanAudioFiles([dir]), { cacheDir: null, load: loader.load });
+    const ds = await datasetFeatures(await scanAudioFolders([dir]), { cacheDir: null, load: loader.load });
     expect(ds.features.map((f) => path.basename(f.file))).toEqual(['a.wav', 'c.wav']);
     expect(ds.failed.map((f) => path.basename(f.file))).toEqual(['b.wav']);
     const f = ds.features[1];
@@ -108,7 +111,7 @@ describe('training features', () => {
 describe.skipIf(!HAVE_SHARED)('training features on real speech', () => {
   noteSkip('training features on real speech');
   it('decodes a LibriSpeech file into frames with a plausible active fraction', async () => {
-    const files = scanAudioFiles([path.join(SPEECH_DIR, 'LibriSpeech', 'dev-clean')]);
+    const files = await scanAudioFolders([path.join(SPEECH_DIR, 'LibriSpeech', 'dev-clean')]);
     expect(files.length).toBeGreaterThan(0);
     const { features } = await fileFeatures(files[0], { cacheDir: null });
     expect(features.frames).toBe(Math.ceil(features.length / 320) + 1);

@@ -14,7 +14,7 @@ import { UserError } from '../errors.js';
 import { scorePair } from './metrics.js';
 import { externalRoundTrip } from './external-codec.js';
 import type { EvalError, EvalRow } from './report.js';
-import type { AudioFileRef } from './eval-scan.js';
+import type { AudioFileRef } from '../audio/scan.js';
 
 export const EVAL_SAMPLE_RATE = 16000;
 

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FileEvaluator, type EvalJobConfig, type FileResult } from './eval-file.js';
-import type { AudioFileRef } from './eval-scan.js';
+import type { AudioFileRef } from '../audio/scan.js';
 
 export type WorkerRequest = { type: 'file'; file: AudioFileRef };
 export type WorkerReply = { type: 'step' } | { type: 'done'; result: FileResult };

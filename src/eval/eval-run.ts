@@ -11,7 +11,7 @@ import { UserError } from '../errors.js';
 import { BITRATES, parseBitrate, type Bitrate } from '../codec/modes.js';
 import { loadModel } from '../model/codec-model.js';
 import { parseExternalSpec } from './external-codec.js';
-import { scanAudioFiles } from './eval-scan.js';
+import { scanAudioFiles } from '../audio/scan.js';
 import { EVAL_SAMPLE_RATE, type EvalJobConfig, type SystemConfig } from './eval-file.js';
 import { evaluateFiles } from './eval-pool.js';
 import { createEvalProgress } from './eval-progress.js';

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FileEvaluator, type EvalJobConfig } from './eval-file.js';
-import type { AudioFileRef } from './eval-scan.js';
+import type { AudioFileRef } from '../audio/scan.js';
 import type { WorkerReply, WorkerRequest } from './eval-pool.js';
 
 if (!parentPort) throw new Error('eval-worker.js must run as a worker thread');

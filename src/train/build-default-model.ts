@@ -19,7 +19,8 @@ import {
   type CodecModel, ENVELOPE_FLOOR, MODEL_FILE_NAME, loadModel, modelIdOf, packageRoot, parseModel, serializeModel,
 } from '../model/codec-model.js';
 import { defaultAnalysisMatrix, defaultSynthesisMatrix } from '../model/default-envelope.js';
-import { activeFrames, datasetFeatures, defaultCacheDir, envelopeVectors, scanAudioFiles } from './features.js';
+import { activeFrames, datasetFeatures, defaultCacheDir, envelopeVectors } from './features.js';
+import { scanAudioFolders } from '../audio/scan.js';
 import { trainResidualKMeans } from '../vq/residual-kmeans.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { UserError } from '../errors.js';
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
   }
 
   // 1. Features.
-  const files = scanAudioFiles(o.data);
+  const files = await scanAudioFolders(o.data);
   if (files.length === 0) throw new UserError(`no audio files under ${o.data.join(', ')}`);
   process.stderr.write(`build:model: ${files.length} files; feature cache ${o.cacheDir}\n`);
   const fb = bar('features');

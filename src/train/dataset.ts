@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { Rng } from '../vq/random.js';
-import { activeFrames, datasetFeatures, scanAudioFiles, type FileFeatures } from './features.js';
+import { activeFrames, datasetFeatures, type FileFeatures } from './features.js';
+import { scanAudioFolders } from '../audio/scan.js';
 import { mixSeed } from './trainer.js';
 
 export interface SplitFiles {
@@ -112,7 +113,7 @@ export interface LoadDataOptions {
 export async function loadTrainingData(roots: string[], opts: LoadDataOptions): Promise<LoadedData> {
   let files: string[];
   try {
-    files = scanAudioFiles(roots);
+    files = await scanAudioFolders(roots);
   } catch (err) {
     throw new UserError((err as Error).message);
   }

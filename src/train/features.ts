@@ -10,7 +10,7 @@
  * CRC-32; a damaged entry is ignored and rebuilt.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { analyzeSignal } from '../dsp/mdct-stream.js';
 import { HOP } from '../dsp/window.js';
@@ -25,7 +25,6 @@ const CACHE_MAGIC = 'NSVQFEAT';
 const CACHE_HEADER_BYTES = 32;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-export const AUDIO_EXTENSIONS: readonly string[] = ['.flac', '.wav', '.mp3', '.ogg', '.oga', '.opus', '.m4a', '.aac', '.aif', '.aiff', '.webm'];
 
 export interface FileFeatures {
   file: string;
@@ -56,30 +55,6 @@ export function defaultCacheDir(): string {
 export function featureSettingsKey(): string {
   const settings = JSON.stringify({ v: FEATURE_FORMAT_VERSION, rate: FEATURE_SAMPLE_RATE, hop: HOP, window: 'low-overlap', framing: 'zero-delay' });
   return createHash('sha256').update(settings).digest('hex').slice(0, 12);
-}
-
-/**
- * All audio files under the given folders (or the files themselves), recursively, in a stable
- * order (sorted by path), hidden entries skipped. A missing folder is an Error the caller reports.
- */
-export function scanAudioFiles(roots: string[]): string[] {
-  const out: string[] = [];
-  const walk = (p: string): void => {
-    const st = statSync(p);
-    if (st.isDirectory()) {
-      for (const name of readdirSync(p).sort()) {
-        if (name.startsWith('.')) continue;
-        walk(path.join(p, name));
-      }
-    } else if (st.isFile() && AUDIO_EXTENSIONS.includes(path.extname(p).toLowerCase())) {
-      out.push(p);
-    }
-  };
-  for (const r of roots) {
-    if (!existsSync(r)) throw new Error(`data folder not found: ${r}`);
-    walk(path.resolve(r));
-  }
-  return [...new Set(out)].sort();
 }
 
 /**

@@ -1,12 +1,14 @@
 /**
- * Find the audio files of an evaluation set: recursive, deterministic order (sorted by
- * '/'-separated relative path, plain code-unit order, not locale), hidden entries skipped.
+ * Find the audio files of a dataset: recursive, deterministic order (sorted by '/'-separated
+ * relative path, plain code-unit order, not locale), hidden entries skipped, symlinks followed
+ * with a depth bound. Shared by training, the default-model build, eval and the benches.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 
-export const AUDIO_EXTENSIONS = ['.wav', '.flac', '.ogg', '.mp3'] as const;
+/** File endings the audio loader can read (WAV by our parser; FLAC, Ogg, MP3 by the decoder). */
+export const AUDIO_EXTENSIONS: readonly string[] = ['.wav', '.flac', '.ogg', '.oga', '.mp3'];
 
 export interface AudioFileRef {
   /** Absolute path. */
@@ -16,8 +18,7 @@ export interface AudioFileRef {
 }
 
 function isAudioName(name: string): boolean {
-  const ext = path.extname(name).toLowerCase();
-  return (AUDIO_EXTENSIONS as readonly string[]).includes(ext);
+  return AUDIO_EXTENSIONS.includes(path.extname(name).toLowerCase());
 }
 
 /** All audio files under `dir`, sorted. UserError when `dir` is not a readable folder. */
@@ -29,7 +30,7 @@ export async function scanAudioFiles(dir: string): Promise<AudioFileRef[]> {
   } catch {
     throw new UserError(`data folder not found: ${dir}`);
   }
-  if (!st.isDirectory()) throw new UserError(`--data must be a folder: ${dir}`);
+  if (!st.isDirectory()) throw new UserError(`data must be a folder: ${dir}`);
   const found: AudioFileRef[] = [];
   const walk = async (abs: string, rel: string, depth: number): Promise<void> => {
     if (depth > 64) return; // symlink loops
@@ -52,4 +53,11 @@ export async function scanAudioFiles(dir: string): Promise<AudioFileRef[]> {
   await walk(root, '', 0);
   found.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   return found;
+}
+
+/** Absolute paths of the audio files under several folders, de-duplicated and sorted. */
+export async function scanAudioFolders(roots: readonly string[]): Promise<string[]> {
+  const all = new Set<string>();
+  for (const r of roots) for (const f of await scanAudioFiles(r)) all.add(f.path);
+  return [...all].sort();
 }
