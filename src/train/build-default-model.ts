@@ -204,9 +204,7 @@ async function retable(from: string, out: string, stagesPerMode: Record<string, 
   const extra = Object.entries(notes).map(([k, v]) => `- **${k}:** ${typeof v === 'string' ? v : JSON.stringify(v)}`);
   const markdown = modelCardMarkdown(id, card as Parameters<typeof modelCardMarkdown>[1]) + [
     '', '## Shipped stage table', '',
-    `| kbit/s | ${Object.keys(stagesPerMode).map((r) => Number(r) / 1000).join(' | ')} |`,
-    `|---|${Object.keys(stagesPerMode).map(() => '---').join('|')}|`,
-    `| stages | ${Object.values(stagesPerMode).join(' | ')} |`,
+    ...stageTableMarkdown(stagesPerMode),
     '', `Re-tabled from model \`${old.id}\` (same parameters, new stage table and card).`, '',
     ...(extra.length ? ['## Notes', '', ...extra, ''] : []),
   ].join('\n');
@@ -249,6 +247,15 @@ async function writeModelFolder(out: string, bytes: Uint8Array, card: Record<str
   process.stderr.write(`build:model: wrote ${path.join(out, MODEL_FILE_NAME)} (${bytes.length} bytes, id ${id})\n`);
 }
 
+/** The stages-per-mode table of a model card (kbit/s across, stage counts below). */
+function stageTableMarkdown(modes: Record<string, number>): string[] {
+  return [
+    `| kbit/s | ${Object.keys(modes).map((r) => Number(r) / 1000).join(' | ')} |`,
+    `|---|${Object.keys(modes).map(() => '---').join('|')}|`,
+    `| stages | ${Object.values(modes).join(' | ')} |`,
+  ];
+}
+
 function cardMarkdown(id: string, size: number, card: Record<string, unknown>, perStage: Array<Record<string, number>>): string {
   const data = card.data as Record<string, unknown>;
   const settings = card.settings as Record<string, unknown>;
@@ -273,9 +280,7 @@ function cardMarkdown(id: string, size: number, card: Record<string, unknown>, p
     '',
     '## Stages per mode',
     '',
-    `| kbit/s | ${Object.keys(modes).map((r) => Number(r) / 1000).join(' | ')} |`,
-    `|---|${Object.keys(modes).map(() => '---').join('|')}|`,
-    `| stages | ${Object.values(modes).join(' | ')} |`,
+    ...stageTableMarkdown(modes),
     '',
     choice ?? (JSON.stringify(modes) === JSON.stringify(DEFAULT_STAGES_PER_MODE)
       ? 'Stage table: the DESIGN §1 prototype choice (2/2/3/3/4/4), not yet re-measured with this model.'
