@@ -7,6 +7,7 @@ import { buildSyntheticModel, syntheticSpeechLike } from '../src/model/synthetic
 import { serializeModel } from '../src/model/codec-model.js';
 import { writeWav16 } from '../src/audio/wav-write.js';
 import { resample } from '../src/audio/resample.js';
+import { FORMAT_VERSION } from '../src/coding/container.js';
 
 /** The CLI end to end on a synthetic model written to a temporary model folder. */
 describe('encode / decode / info CLI', () => {
@@ -36,7 +37,7 @@ describe('encode / decode / info CLI', () => {
     r = runCli(['info', bin, '--json']);
     expect(r.code).toBe(0);
     const info = JSON.parse(r.stdout) as Record<string, number | string>;
-    expect(info).toMatchObject({ version: 1, bitrate: 9600, originalRate: 44100, modelId });
+    expect(info).toMatchObject({ version: FORMAT_VERSION, bitrate: 9600, originalRate: 44100, modelId });
     expect(statSync(bin).size).toBe(32 + (info.frameCount as number) * 24);
     expect(runCli(['info', bin]).stdout).toMatch(/model id: +[0-9a-f]{16}/);
     const wav16 = path.join(dir, 'a16.wav');

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RangeDecoder, RangeEncoder, encodeSymbol } from '../src/coding/range-coder.js';
-import { HEADER_BYTES, codedLength, frameCountFor, readHeader, streamBytes, writeHeader, type StreamHeader } from '../src/coding/container.js';
+import { FORMAT_VERSION, HEADER_BYTES, codedLength, frameCountFor, readHeader, streamBytes, writeHeader, type StreamHeader } from '../src/coding/container.js';
 import { CorruptDataError } from '../src/errors.js';
+import { crc32 } from '../src/model/codec-model.js';
 import {
   COMB_BINS,
   COMB_LAGS,
@@ -130,7 +131,7 @@ describe('range coder', () => {
 
 describe('container', () => {
   const header: StreamHeader = {
-    version: 1,
+    version: FORMAT_VERSION,
     bitrate: 13200,
     originalRate: 44100,
     originalLength: 12345,
@@ -161,6 +162,18 @@ describe('container', () => {
       const bad = file.slice();
       bad[bit >> 3] ^= 1 << (bit & 7);
       expect(() => readHeader(bad), `bit ${bit}`).toThrow(CorruptDataError);
+    }
+  });
+
+  it('refuses a stream of another format version with a clear message (version 1 predates θ)', () => {
+    expect(FORMAT_VERSION).toBe(2);
+    const file = new Uint8Array(streamBytes(header));
+    file.set(writeHeader(header));
+    for (const v of [1, 3]) {
+      const old = file.slice();
+      old[4] = v;
+      new DataView(old.buffer).setUint32(28, crc32(old, 0, 28), true);
+      expect(() => readHeader(old)).toThrow(new RegExp(`unsupported format version ${v} \\(this program reads version 2\\)`));
     }
   });
 

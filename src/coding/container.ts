@@ -4,7 +4,8 @@
  *
  * Header layout (little-endian):
  *   0  4  magic "NSVQ"
- *   4  1  format version (1)
+ *   4  1  format version (2; version 1 streams predate the learned per-bin scale θ, so the
+ *         same model decodes them differently, and they are refused)
  *   5  1  mode: index into BITRATES
  *   6  2  reserved, 0
  *   8  4  original sample rate (Hz) of the audio before resampling to 16 kHz
@@ -19,7 +20,7 @@ import { BITRATES, frameBytes, modeIndexOf, type Bitrate } from '../codec/modes.
 import { crc32 } from '../model/codec-model.js';
 
 export const HEADER_BYTES = 32;
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 const MAGIC = [0x4e, 0x53, 0x56, 0x51]; // "NSVQ"
 const HOP = 320;
 /** Bounds that any real input satisfies; a header outside them is corrupt. */

@@ -16,14 +16,21 @@
  * reconstructs X̂_k = ±(m + offset)·Δ_k with Δ_k = g/w_k, and noise-fills zero bins from bin 20
  * up at 0.4 × the Laplacian's in-dead-zone RMS × Δ_k with random signs.
  *
+ * Learned entropy model (issue 6): a model with a 'laplace-log-scale-per-bin' section scales each
+ * bin's Laplacian by exp(θ_k), b_k = exp(θ_k)·√(s_k/2)/Δ_k, applied as whole scale steps
+ * round(16·θ_k/ln 2) added to every scale index the coder uses (rate loop, comb search, range
+ * coder). The noise-fill level keeps the θ-less scale (fillScaleIndex).
+ *
  * Determinism audit (DESIGN §1 "Determinism"; issue 5). What the decoder must reproduce exactly,
  * and where it comes from:
  *   - range-coder frequencies, low-bit counts, comb offsets: committed integers
  *     (entropy-tables.ts, generated); raw-bit fields are powers of two; flags are integer ratios;
  *   - stage indices, gain index, comb lag, truncation count: integers read from the stream;
  *   - per-bin scale index j = baseScale_k − gain + comb_k, clamped: integer arithmetic on
- *     baseScale_k = round(8·log2(s_k·w_k²/(2·gRef²))), which scaleStepsOfSquare reads off the
- *     IEEE bits against exact literal thresholds (no Math.log2).
+ *     baseScale_k = round(8·log2(s_k·w_k²/(2·gRef²))) + θ_k steps, where scaleStepsOfSquare reads
+ *     the rounding off the IEEE bits against exact literal thresholds (no Math.log2), and the
+ *     θ steps round(16·θ_k/ln 2) of the model's learned entropy model are fixed per model
+ *     (entropy-model.ts scaleIndexOffsets: one IEEE product of a float32, exact everywhere).
  * The one remaining float dependence is the INPUT of that rounding: s = B·exp(ê), the LPC of
  * the tilted s (Math.cos/sin twiddles), the weights' log/exp normalisation and gRef = exp(mean ê/2)
  * use transcendental functions whose last bit ECMAScript leaves to the engine. All else is
@@ -61,6 +68,7 @@ import {
   TABLE_TOTAL_BITS,
   magnitudeBits,
   maxMagnitude,
+  scaleIndexOffsets,
 } from '../model/entropy-model.js';
 import { perceptualWeights } from '../model/perceptual.js';
 import { NearestSearcher } from '../model/msvq-search.js';
@@ -187,8 +195,13 @@ class FrameShape {
   readonly eHat: Float64Array;
   readonly s: Float64Array;
   readonly w: Float64Array;
-  /** Scale index at gain index 0, without comb: ⌊16·log2(√(s/2)·w/gRef)⌉ + origin + GAIN_OFFSET. */
+  /**
+   * Scale index at gain index 0, without comb: ⌊16·log2(√(s/2)·w/gRef)⌉ + θ offset + origin +
+   * GAIN_OFFSET, where the θ offset is the model's learned exp(θ_k) as whole scale steps.
+   */
   readonly baseScale: Int32Array;
+  /** Per-bin round(16·θ_k/ln 2) of the model's learned entropy model (zeros without one). */
+  readonly thetaSteps: Int32Array;
   gRef = 1;
   private readonly level: Float64Array;
   private readonly sparseB: SparseRows;
@@ -216,6 +229,7 @@ class FrameShape {
     this.baseScale = new Int32Array(model.bins);
     this.level = new Float64Array(model.bands);
     this.sparseB = sparseRows(model.synthesis, model.bins, model.bands);
+    this.thetaSteps = scaleIndexOffsets(model);
   }
 
   /** One exact nearest-codeword searcher per stage, for the encoder (built on first use). */
@@ -252,7 +266,8 @@ class FrameShape {
     // round(16·log2(√(s/2)·w/gRef)) = round(8·log2(x²)), x² = s·w²/(2·gRef²), read off the bits
     // of x² (scaleStepsOfSquare): exact integer work, no Math.log2.
     const inv = 1 / (2 * this.gRef * this.gRef);
-    for (let k = 0; k < bins; k++) baseScale[k] = base + scaleStepsOfSquare(s[k] * w[k] * w[k] * inv);
+    const theta = this.thetaSteps;
+    for (let k = 0; k < bins; k++) baseScale[k] = base + theta[k] + scaleStepsOfSquare(s[k] * w[k] * w[k] * inv);
   }
 
   /** Global gain g at gain index i; the quantizer step is Δ_k = g / w_k. */
@@ -274,6 +289,19 @@ class FrameShape {
 
   scaleIndex(k: number, gainIndex: number, combLag: number): number {
     let j = this.baseScale[k] - gainIndex;
+    if (combLag >= 0 && k < COMB_BINS) j += COMB_OFFSETS[combLag][k];
+    return j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
+  }
+
+  /**
+   * Scale index that sets the noise-fill level of a zero bin: the coder's index without the
+   * learned θ offset, i.e. b = √(s/2)/Δ as the fill level 0.4 × in-dead-zone RMS was tuned
+   * (DESIGN §1 item 2). θ was trained for code length, not for the fill level: filling at the
+   * θ-scaled level (mostly θ < 0, a lighter fill) measured +0.05 dB pSNR but −0.0007 STOI at
+   * 9.6k on test-other, this level gains in both at every rate (see the issue-5 note).
+   */
+  fillScaleIndex(k: number, gainIndex: number, combLag: number): number {
+    let j = this.baseScale[k] - this.thetaSteps[k] - gainIndex;
     if (combLag >= 0 && k < COMB_BINS) j += COMB_OFFSETS[combLag][k];
     return j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
   }
@@ -638,7 +666,7 @@ export class FrameDecoder {
         const v = (m[k] + recon[k]) * delta;
         out[k] = neg[k] ? -v : v;
       } else if (k >= NOISE_FILL_START) {
-        const v = NOISE_FILL_LEVEL * DEAD_ZONE_RMS[scale[k]] * delta;
+        const v = NOISE_FILL_LEVEL * DEAD_ZONE_RMS[sh.fillScaleIndex(k, gain, combLag)] * delta;
         out[k] = this.noise.nextBit() ? -v : v;
       } else {
         out[k] = 0;

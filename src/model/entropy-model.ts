@@ -26,6 +26,8 @@
  * the float definitions summarised above).
  */
 import { Buffer } from 'node:buffer';
+import { UserError } from '../errors.js';
+import type { CodecModel } from './codec-model.js';
 import { COMB_OFFSETS_B64, SCALE_FREQS_B64, SCALE_LOW_BITS } from './entropy-tables.js';
 import {
   GEN_COMB_BINS,
@@ -197,3 +199,47 @@ export const COMB_OFFSETS: readonly Int8Array[] = Array.from({ length: COMB_LAGS
 /** Range of the comb offsets over all lags and bins (for the encoder's cost tables). */
 export const COMB_OFFSET_MIN = Math.min(...COMB_OFFSETS.map((o) => Math.min(...o)));
 export const COMB_OFFSET_MAX = Math.max(...COMB_OFFSETS.map((o) => Math.max(...o)));
+
+// ---------------------------------------------------------------------------------------------
+// Learned entropy-model parameters (issue 6)
+
+/**
+ * Kind written by the trainer (src/train/trainer.ts ENTROPY_MODEL_KIND): params = θ, one float32
+ * per bin, and the Laplacian scale of bin k is b_k = exp(θ_k)·√(s_k/2)/Δ_k.
+ */
+export const LAPLACE_LOG_SCALE_PER_BIN = 'laplace-log-scale-per-bin';
+/** Entropy-model kinds the codec can apply (a model without the section uses θ = 0). */
+export const ENTROPY_MODEL_KINDS: readonly string[] = [LAPLACE_LOG_SCALE_PER_BIN];
+/** Scale-index steps per nat: log2(exp θ)·16 = θ·16/ln 2. */
+const SCALE_STEPS_PER_NAT = STEPS_PER_OCTAVE / Math.LN2;
+
+/**
+ * Per-bin integer scale-index offsets of a model's learned entropy model: round(16·θ_k/ln 2),
+ * i.e. exp(θ_k) on the 1/16-octave grid, clamped to ±NUM_SCALES (beyond that every index clamps
+ * to a table end anyway). All zero when the model has no entropy-model section.
+ *
+ * Computed once per model, and both encoder and decoder add the same integers to the base scale
+ * index. Engine-independent: θ_k is a float32 (exact in a double), STEPS_PER_OCTAVE / Math.LN2
+ * is one IEEE division of two exactly specified doubles, their product is a correctly rounded
+ * IEEE multiplication and Math.round is exactly specified (ties toward +∞), so every conforming
+ * engine gets the same integers, even for a product that lands on .5.
+ *
+ * Throws UserError for a kind the codec does not know (naming the supported kinds) or a
+ * parameter count other than one per bin.
+ */
+export function scaleIndexOffsets(model: Pick<CodecModel, 'id' | 'bins' | 'entropyModel'>): Int32Array {
+  const out = new Int32Array(model.bins);
+  const em = model.entropyModel;
+  if (!em) return out;
+  if (em.kind !== LAPLACE_LOG_SCALE_PER_BIN) {
+    throw new UserError(`model ${model.id} has an entropy model of kind ${JSON.stringify(em.kind)}; this codec supports: ${ENTROPY_MODEL_KINDS.join(', ')}`);
+  }
+  if (em.params.length !== model.bins) {
+    throw new UserError(`model ${model.id}: entropy model '${em.kind}' has ${em.params.length} parameters, expected ${model.bins} (one per bin)`);
+  }
+  for (let k = 0; k < model.bins; k++) {
+    const v = Math.round(em.params[k] * SCALE_STEPS_PER_NAT);
+    out[k] = v < -NUM_SCALES ? -NUM_SCALES : v > NUM_SCALES ? NUM_SCALES : v;
+  }
+  return out;
+}
