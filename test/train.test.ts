@@ -154,32 +154,44 @@ describe('trainer', () => {
 });
 
 describe('train command', () => {
-  const common = (out: string): string[] => [
+  const common = (out: string, threads = '1'): string[] => [
     'train', '--data', dataDir, '--out', out, '--init', 'data', '--batch', '64', '--epochs', '50', '--lr', '0.005',
     '--validation-fraction', '0.25', '--validation-frames', '50', '--validate-every', '2', '--checkpoint-every', '2',
-    '--threads', '1', '--no-cache', '--backend', 'wasm', '--seed', '4',
+    '--threads', threads, '--no-cache', '--backend', 'wasm', '--seed', '4', '--shuffle-frames', '100',
   ];
 
   // Three short CLI runs; slow only when the machine is heavily shared, hence the long timeout.
+  // The ~366 training frames stream through a 100-frame shuffle window (4 windows, 5 batches of
+  // 64 per epoch), so the runs cross windows and an epoch boundary, and the resume starts
+  // mid-epoch in a batch that straddles two windows — on feature worker threads (--threads 2)
+  // where the uninterrupted run read on the calling thread.
   it('kill + --resume reproduces the uninterrupted run; the model round-trips and the codec uses it', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'nsvq-train-out-'));
     const straight = path.join(root, 'straight');
     const split = path.join(root, 'split');
-    const r1 = await runCliAsync([...common(straight), '--max-steps', '3']);
+    const r1 = await runCliAsync([...common(straight), '--max-steps', '7']);
     expect(r1.code, r1.stderr).toBe(0);
     expect(r1.stderr).toMatch(/TF\.js backend: wasm/);
-    const r2 = await runCliAsync([...common(split), '--max-steps', '1']);
+    expect(r1.stderr).toMatch(/shuffle window 100 frames × 4 per epoch/);
+    const held = /at most (\d+) frames held, waited/.exec(r1.stderr);
+    expect(Number(held?.[1])).toBeGreaterThan(100);
+    expect(Number(held?.[1])).toBeLessThanOrEqual(200);
+    const r2 = await runCliAsync([...common(split), '--max-steps', '3']);
     expect(r2.code, r2.stderr).toBe(0);
-    const again = await runCliAsync([...common(split), '--max-steps', '3']);
+    const again = await runCliAsync([...common(split), '--max-steps', '7']);
     expect(again.code, again.stderr).toBe(1);
     expect(again.stderr).toMatch(/--resume/);
-    const r3 = await runCliAsync([...common(split), '--max-steps', '3', '--resume']);
+    const otherWindow = await runCliAsync([...common(split), '--max-steps', '7', '--resume', '--shuffle-frames', '99']);
+    expect(otherWindow.code, otherWindow.stderr).toBe(1);
+    expect(otherWindow.stderr).toMatch(/--shuffle-frames/);
+    const r3 = await runCliAsync([...common(split, '2'), '--max-steps', '7', '--resume']);
     expect(r3.code, r3.stderr).toBe(0);
-    expect(r3.stderr).toMatch(/resuming at step 1/);
+    expect(r3.stderr).toMatch(/resuming at step 3 \(epoch 1, batch 3\)/);
 
     const ckA = parseCheckpoint(readFileSync(path.join(straight, 'checkpoint.nsvqc')));
     const ckB = parseCheckpoint(readFileSync(path.join(split, 'checkpoint.nsvqc')));
-    expect(ckB.state.step).toBe(3);
+    expect(ckB.state.step).toBe(7);
+    expect(ckB.progress).toMatchObject({ epoch: 1, batchInEpoch: 2 });
     const strip = (p: typeof ckA.progress): typeof ckA.progress => ({ ...p, wallSeconds: 0 });
     expect(serializeCheckpoint(ckB.state, strip(ckB.progress))).toEqual(serializeCheckpoint(ckA.state, strip(ckA.progress)));
 
@@ -191,11 +203,11 @@ describe('train command', () => {
     expect(parseModel(bytes)).toEqual(model);
     expect(model.entropyModel?.kind).toBe('laplace-log-scale-per-bin');
     const card = JSON.parse(readFileSync(path.join(straight, 'model-card.json'), 'utf8')) as { steps: number; validation: { modes: unknown[] } };
-    expect(card.steps).toBe(3);
+    expect(card.steps).toBe(7);
     expect(card.validation.modes.length).toBe(6);
     expect(readFileSync(path.join(straight, 'model-card.md'), 'utf8')).toMatch(/spectrum bits\/frame/);
     const log = readFileSync(path.join(straight, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string });
-    expect(log.filter((e) => e.event === 'step').length).toBe(3);
+    expect(log.filter((e) => e.event === 'step').length).toBe(7);
 
     // The codec encodes and decodes with the trained model.
     const x = syntheticSpeech(1234, 0.8);

@@ -1,21 +1,23 @@
 /**
- * Training data for the trainer: scan → speaker-disjoint train/validation split → MDCT frames
- * (via the model engineer's cached `features.ts`) → a deterministic batch order.
+ * Training data for the trainer: scan → speaker-disjoint train/validation split → frames.
  *
  * Split: LibriSpeech files (`<spk>-<chapter>-<utt>.flac`) are grouped by speaker; any other file
  * is its own group, keyed by its name. A group goes to validation when a hash of its key falls
  * below the validation fraction, so the split does not depend on which other files exist.
  *
- * Order: epoch e visits the training frames in the permutation drawn by Rng(mix(seed, e)); batch
- * b of epoch e is a pure function of (seed, e, b), so a resumed run needs only (e, b).
+ * Two ways to get the frames:
+ *  - `prepareTrainingData` (what `nsvq-codec train` uses): an on-disk frame store with only an
+ *    index in memory (frame-store.ts), read through a bounded shuffle window (batch-stream.ts,
+ *    order in shuffle.ts). Memory does not grow with the data.
+ *  - `loadTrainingData`: every active frame concatenated in memory (146 k frames = 187 MB for the
+ *    shared 53-minute subset; 23 GB for train-clean-100). For tests and small experiments only.
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { Rng } from '../vq/random.js';
 import { activeFrames, datasetFeatures, type FileFeatures } from './features.js';
 import { scanAudioFolders } from '../audio/scan.js';
-import { mixSeed } from './trainer.js';
+import { CachedFrameSource, dataFingerprint, indexFiles, type FeatureRunner } from './frame-store.js';
 
 export interface SplitFiles {
   train: string[];
@@ -110,14 +112,9 @@ export interface LoadDataOptions {
   onFile?: (done: number, total: number, file: string, cached: boolean) => void;
 }
 
+/** All active frames in memory (tests and small data; `nsvq-codec train` streams instead). */
 export async function loadTrainingData(roots: string[], opts: LoadDataOptions): Promise<LoadedData> {
-  let files: string[];
-  try {
-    files = await scanAudioFolders(roots);
-  } catch (err) {
-    throw new UserError((err as Error).message);
-  }
-  if (files.length === 0) throw new UserError(`no audio files found under ${roots.join(', ')}`);
+  const files = await scanOrFail(roots);
   const split = splitFiles(files, opts.validationFraction);
   const total = files.length;
   let done = 0;
@@ -140,45 +137,56 @@ export async function loadTrainingData(roots: string[], opts: LoadDataOptions): 
   };
 }
 
-/** Deterministic batch order: batch b of epoch e (frames × bins copy). */
-export class BatchOrder {
-  private epochCached = -1;
-  private perm: Int32Array = new Int32Array(0);
-
-  constructor(readonly data: FrameSet, readonly batch: number, readonly seed: number) {
-    if (batch < 1) throw new RangeError('batch must be ≥ 1');
+async function scanOrFail(roots: string[]): Promise<string[]> {
+  let files: string[];
+  try {
+    files = await scanAudioFolders(roots);
+  } catch (err) {
+    throw new UserError((err as Error).message);
   }
+  if (files.length === 0) throw new UserError(`no audio files found under ${roots.join(', ')}`);
+  return files;
+}
 
-  /** Full batches per epoch (the remainder of a permutation is skipped; it differs per epoch). */
-  get batchesPerEpoch(): number {
-    return Math.max(1, Math.floor(this.data.frames / this.batch));
-  }
+export interface PreparedData {
+  train: CachedFrameSource;
+  validation: CachedFrameSource;
+  split: SplitFiles;
+  failed: Array<{ file: string; error: string }>;
+  cacheHits: number;
+  /** sha256 over the file lists and frame counts: a resumed run must see the same data. */
+  fingerprint: string;
+}
 
-  /** Frames per batch actually delivered (smaller than `batch` only when the data is). */
-  get batchFrames(): number {
-    return Math.min(this.batch, this.data.frames);
-  }
+export interface PrepareDataOptions {
+  validationFraction: number;
+  /** The frame store (a feature cache folder; it must be writable). */
+  cacheDir: string;
+  /** Runs feature jobs (a FeatureWorkers pool's `run`). */
+  run: FeatureRunner;
+  /** Files in flight at once during indexing (default 4). */
+  concurrency?: number;
+  onFile?: (done: number, total: number, file: string, cached: boolean) => void;
+}
 
-  private permutation(epoch: number): Int32Array {
-    if (epoch !== this.epochCached) {
-      const p = new Int32Array(this.data.frames);
-      for (let i = 0; i < p.length; i++) p[i] = i;
-      new Rng(mixSeed(this.seed, epoch, 0xda7a)).shuffle(p);
-      this.perm = p;
-      this.epochCached = epoch;
-    }
-    return this.perm;
-  }
-
-  get(epoch: number, b: number): Float32Array {
-    const { bins } = this.data;
-    const n = this.batchFrames;
-    const p = this.permutation(epoch);
-    const out = new Float32Array(n * bins);
-    for (let i = 0; i < n; i++) {
-      const j = p[b * n + i];
-      out.set(this.data.x.subarray(j * bins, (j + 1) * bins), i * bins);
-    }
-    return out;
-  }
+/** Scan, split and index the data; no feature data stays in memory. */
+export async function prepareTrainingData(roots: string[], opts: PrepareDataOptions): Promise<PreparedData> {
+  const files = await scanOrFail(roots);
+  const split = splitFiles(files, opts.validationFraction);
+  let done = 0;
+  const onFile = (file: string, cached: boolean): void => opts.onFile?.(++done, files.length, file, cached);
+  const common = { run: opts.run, cacheDir: opts.cacheDir, concurrency: opts.concurrency, onFile };
+  const tr = await indexFiles(split.train, common);
+  const va = await indexFiles(split.validation, common);
+  const train = new CachedFrameSource(tr.files, opts.run, opts.cacheDir);
+  const validation = new CachedFrameSource(va.files, opts.run, opts.cacheDir);
+  if (train.totalActive === 0) throw new UserError('no usable training frames (all files unreadable or silent)');
+  return {
+    train,
+    validation,
+    split,
+    failed: [...tr.failed, ...va.failed].sort((a, b) => (a.file < b.file ? -1 : 1)),
+    cacheHits: tr.cacheHits + va.cacheHits,
+    fingerprint: dataFingerprint(tr.files, va.files),
+  };
 }

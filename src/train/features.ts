@@ -151,6 +151,20 @@ export function activeFrames(f: FileFeatures, rangeDb = 60, absoluteFloor = 1e-7
   return keep;
 }
 
+/** The frames where mask = 1, compacted (active × bins, a fresh array). */
+export function activeRows(f: FileFeatures, mask: Uint8Array = activeFrames(f)): Float32Array {
+  let count = 0;
+  for (let j = 0; j < f.frames; j++) count += mask[j];
+  const out = new Float32Array(count * f.bins);
+  let row = 0;
+  for (let j = 0; j < f.frames; j++) {
+    if (!mask[j]) continue;
+    out.set(f.mdct.subarray(j * f.bins, (j + 1) * f.bins), row * f.bins);
+    row++;
+  }
+  return out;
+}
+
 /** Envelope vectors e = log(A·X² + ε) (frames × bands, float32) of the frames where mask = 1 (all if no mask). */
 export function envelopeVectors(model: CodecModel, f: FileFeatures, mask?: Uint8Array): Float32Array {
   let count = 0;

@@ -9,10 +9,17 @@
  *   train-log.jsonl    one JSON object per logged step / validation / event
  *   checkpoint.nsvqc   full trainer state + data position (for --resume)
  *
+ * Data: indexed once into the on-disk frame store (frame-store.ts; with --no-cache a temporary
+ * folder removed at exit) and streamed through a bounded shuffle window (batch-stream.ts), so
+ * memory stays ≈ 2 × --shuffle-frames frames however large the data. Batch b of epoch e is a
+ * pure function of (data, seed, batch, shuffle window, e, b) (shuffle.ts), so the checkpoint's
+ * (epoch, batch) is the whole loader state.
+ *
  * Stopping: --max-steps, --max-hours, the epoch count, or SIGINT/SIGTERM — every stop writes a
  * checkpoint and the model, so a killed run resumes exactly where it stopped.
  */
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { UserError } from '../errors.js';
@@ -20,7 +27,10 @@ import { defaultModelDir, loadModel, MODEL_FILE_NAME, serializeModel, modelIdOf 
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { SearchPool } from '../vq/search-pool.js';
 import { CHECKPOINT_FILE_NAME, readCheckpoint, writeCheckpoint, type RunProgress } from './checkpoint.js';
-import { BatchOrder, loadTrainingData, subsampleFrames } from './dataset.js';
+import { BatchStream, type BatchStreamStats } from './batch-stream.js';
+import { prepareTrainingData, type PreparedData } from './dataset.js';
+import { defaultCacheDir } from './features.js';
+import { evenlySpacedFrames, FeatureWorkers } from './frame-store.js';
 import { initTfBackend, type BackendChoice } from './tf-backend.js';
 import { Trainer, type Estimator, type StepStats, type TrainerConfig, type ValidationResult } from './trainer.js';
 
@@ -68,8 +78,10 @@ export interface TrainOptions {
   validateEvery: number;
   /** Checkpoint every N steps (and at every stop). */
   checkpointEvery: number;
-  /** Search threads (the calling thread counts). */
+  /** Search threads (the calling thread counts); above 1, also this many feature worker threads. */
   threads: number;
+  /** Shuffle window in frames; the loader holds at most two windows. */
+  shuffleFrames: number;
   /** Progress bar on stderr (default: when stderr is a TTY). */
   progress?: boolean;
   /** Status lines (default: stderr). */
@@ -86,7 +98,12 @@ export interface TrainSummary {
   backend: string;
   validation: ValidationResult | null;
   trainFrames: number;
+  /** The loader's counters, and the seconds of the training loop (for the loader-wait fraction). */
+  loader: BatchStreamStats & { loopSeconds: number };
 }
+
+/** Names the batch order; a checkpoint made with another order cannot resume exactly. */
+export const DATA_ORDER = 'stream-window-v1';
 
 export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'data' | 'out'> = {
   estimator: 'nsvq',
@@ -104,6 +121,7 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'data' | 'out'> = {
   validateEvery: 100,
   checkpointEvery: 50,
   threads: 2,
+  shuffleFrames: 262144,
 };
 
 const DEFAULT_STAGES_PER_MODE: Record<string, number> = { '8000': 2, '9600': 2, '13200': 3, '16400': 3, '24400': 4, '32000': 4 };
@@ -129,15 +147,39 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
   const backend = await selectBackend(o.backend);
   log(`TF.js backend: ${backend.backend} (${backend.package})${backend.skipped.length ? `; skipped ${backend.skipped.join('; ')}` : ''}`);
 
-  // Data.
+  // Data: the frame store is the feature cache; without one, a temporary folder for this run.
+  const tempStore = o.cache === null ? mkdtempSync(path.join(tmpdir(), 'nsvq-train-frames-')) : null;
+  const cacheDir = tempStore ?? o.cache ?? defaultCacheDir();
+  const workers = new FeatureWorkers(o.threads > 1 ? o.threads : 0);
+  try {
+    return await trainOn(o, { outDir, ckptFile, jsonl, log, backend, cacheDir, workers });
+  } finally {
+    await workers.close();
+    if (tempStore) rmSync(tempStore, { recursive: true, force: true });
+  }
+}
+
+interface RunContext {
+  outDir: string;
+  ckptFile: string;
+  jsonl: (obj: Record<string, unknown>) => void;
+  log: (line: string) => void;
+  backend: { backend: string; package: string; skipped: string[] };
+  cacheDir: string;
+  workers: FeatureWorkers;
+}
+
+async function trainOn(o: TrainOptions, ctx: RunContext): Promise<TrainSummary> {
+  const { outDir, ckptFile, jsonl, log, backend } = ctx;
   const t0 = Date.now();
   const showFiles = o.progress ?? process.stderr.isTTY === true;
   const fileBar = showFiles ? new cliProgress.SingleBar({ format: 'features |{bar}| {value}/{total} files', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
   let barStarted = false;
-  const data = await loadTrainingData(o.data, {
+  const data: PreparedData = await prepareTrainingData(o.data, {
     validationFraction: o.validationFraction,
-    cacheDir: o.cache,
-    bins: 320,
+    cacheDir: ctx.cacheDir,
+    run: ctx.workers.run,
+    concurrency: Math.max(2, 2 * ctx.workers.threads),
     onFile: (done, total) => {
       if (fileBar) {
         if (!barStarted) { fileBar.start(total, 0); barStarted = true; }
@@ -147,15 +189,17 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
   });
   fileBar?.stop();
   for (const f of data.failed) log(`skipped unreadable file ${f.file}: ${f.error}`);
-  log(`data: ${data.split.train.length} train files (${data.train.frames} active frames), ${data.split.validation.length} validation files (${data.validation.frames} frames), ${data.cacheHits} cache hits, ${data.failed.length} skipped, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  const valSet = subsampleFrames(data.validation.frames > 0 ? data.validation : data.train, o.validationFrames);
+  const trainFrames = data.train.totalActive;
+  log(`data: ${data.split.train.length} train files (${trainFrames} active frames), ${data.split.validation.length} validation files (${data.validation.totalActive} frames), ${data.cacheHits} cache hits, ${data.failed.length} skipped, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const valSet = await evenlySpacedFrames(data.validation.totalActive > 0 ? data.validation : data.train, o.validationFrames);
 
-  const order = new BatchOrder(data.train, o.batch, o.seed);
-  const perEpoch = order.batchesPerEpoch;
+  const stream = new BatchStream(data.train, { batch: o.batch, seed: o.seed, shuffleFrames: o.shuffleFrames });
+  const perEpoch = stream.batchesPerEpoch;
   const epochSteps = o.epochs * perEpoch;
   // The replacement schedule is laid out over the epochs, not --max-steps, so that a run stopped
   // early and resumed follows the same schedule as one that was never stopped.
   const plannedSteps = Math.max(1, epochSteps);
+  log(`loader: shuffle window ${stream.plan.windowFrames} frames × ${stream.plan.windowsPerEpoch} per epoch, at most ${2 * stream.plan.windowFrames} frames (${((2 * stream.plan.windowFrames * data.train.bins * 4) / 2 ** 20).toFixed(0)} MiB) held`);
 
   // Trainer: resume, or initialise.
   let trainer: Trainer;
@@ -166,9 +210,12 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
     if (ck.progress.dataFingerprint !== data.fingerprint) {
       throw new UserError('the data differ from the checkpointed run (file list or contents changed); cannot resume exactly');
     }
-    const saved = ck.progress.settings as { batch?: number; seed?: number; estimator?: string };
-    if (saved.batch !== o.batch || saved.seed !== o.seed || saved.estimator !== o.estimator) {
-      throw new UserError(`--resume needs the same --batch, --seed and --estimator as the checkpoint (batch ${saved.batch}, seed ${saved.seed}, estimator ${saved.estimator})`);
+    const saved = ck.progress.settings as { batch?: number; seed?: number; estimator?: string; shuffleFrames?: number; order?: string };
+    if (saved.order !== DATA_ORDER) {
+      throw new UserError(`the checkpoint was made with another batch order (${saved.order ?? 'in-memory permutation'}) than this version's (${DATA_ORDER}); cannot resume exactly`);
+    }
+    if (saved.batch !== o.batch || saved.seed !== o.seed || saved.estimator !== o.estimator || saved.shuffleFrames !== o.shuffleFrames) {
+      throw new UserError(`--resume needs the same --batch, --seed, --estimator and --shuffle-frames as the checkpoint (batch ${saved.batch}, seed ${saved.seed}, estimator ${saved.estimator}, shuffle frames ${saved.shuffleFrames})`);
     }
     trainer = Trainer.fromState(ck.state);
     progress = ck.progress;
@@ -194,22 +241,28 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
       initDescription = `model ${m.id} (${initPath})`;
     } else {
       const stages = o.stages ?? 4;
-      trainer = Trainer.fromData(data.train.x, data.train.frames, {
+      // Codebooks from the first shuffle window (≤ M frames of a random set of files), which the
+      // first steps train on anyway: no extra read, bounded memory.
+      const first = await stream.window(0, 0);
+      trainer = Trainer.fromData(first.x, first.frames, {
         ...over,
         stages,
         stageBits: o.bitsPerStage,
         stagesPerMode: capStages(DEFAULT_STAGES_PER_MODE, stages),
       });
-      initDescription = 'data (random frames per stage residual; default A/B)';
+      initDescription = 'data (random frames of the first shuffle window per stage residual; default A/B)';
     }
     progress = {
       epoch: 0,
       batchInEpoch: 0,
       wallSeconds: 0,
       dataFingerprint: data.fingerprint,
-      settings: { batch: o.batch, seed: o.seed, estimator: o.estimator, epochs: o.epochs, init: initDescription, lr: o.lr, snrDb: o.snrDb },
+      settings: {
+        batch: o.batch, seed: o.seed, estimator: o.estimator, epochs: o.epochs, init: initDescription, lr: o.lr, snrDb: o.snrDb,
+        shuffleFrames: o.shuffleFrames, order: DATA_ORDER,
+      },
     };
-    jsonl({ event: 'start', options: { ...o, log: undefined }, backend: backend.backend, trainFrames: data.train.frames, validationFrames: valSet.frames, plannedSteps, batchesPerEpoch: perEpoch });
+    jsonl({ event: 'start', options: { ...o, log: undefined }, backend: backend.backend, trainFrames, validationFrames: valSet.frames, plannedSteps, batchesPerEpoch: perEpoch, shuffleWindow: stream.plan.windowFrames, windowsPerEpoch: stream.plan.windowsPerEpoch });
   }
   const pool = o.threads > 1 ? new SearchPool(o.threads) : null;
   trainer.setSearchPool(pool);
@@ -253,12 +306,13 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
   if (trainer.step === 0) lastVal = await validateNow();
   let smoothBits = NaN;
   let replacedSinceLog = 0;
+  const loopStart = performance.now();
   try {
     while (trainer.step < lastStep) {
       if (signalled) { stoppedBy = 'signal'; break; }
       if (wall() >= maxSeconds) { stoppedBy = 'max-hours'; break; }
-      const x = order.get(progress.epoch, progress.batchInEpoch);
-      const stats: StepStats = await trainer.trainStep(x, order.batchFrames);
+      const x = await stream.get(progress.epoch, progress.batchInEpoch);
+      const stats: StepStats = await trainer.trainStep(x, stream.batchFrames);
       progress.batchInEpoch++;
       if (progress.batchInEpoch >= perEpoch) {
         progress.epoch++;
@@ -284,10 +338,18 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
     bar?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    stream.close();
     await checkpoint();
+  }
+  const loopSeconds = (performance.now() - loopStart) / 1000;
+  // The search pool serves this last validation too, so it closes only afterwards.
+  try {
+    if (lastValStep !== trainer.step) lastVal = await validateNow();
+  } finally {
     if (pool) await pool.close();
   }
-  if (lastValStep !== trainer.step) lastVal = await validateNow();
+  const loader = { ...stream.stats, loopSeconds };
+  log(`loader: ${loader.windowsLoaded} windows read, at most ${loader.peakHeldFrames} frames held, waited ${loader.waitSeconds.toFixed(1)} s of ${loopSeconds.toFixed(1)} s in the training loop`);
 
   // Model + card.
   const card = {
@@ -298,7 +360,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
       roots: o.data.map((d) => path.resolve(d)),
       trainFiles: data.split.train.length,
       validationFiles: data.split.validation.length,
-      trainActiveFrames: data.train.frames,
+      trainActiveFrames: trainFrames,
       validationFramesScored: valSet.frames,
       skippedFiles: data.failed.length,
       split: `speaker-disjoint (LibriSpeech speaker, else per file), validation fraction ${o.validationFraction}`,
@@ -312,6 +374,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
       lr: trainer.config.lr,
       seed: trainer.config.seed,
       epochs: o.epochs,
+      shuffleFrames: o.shuffleFrames,
       snrDb: trainer.config.snrDb,
       plannedSteps: trainer.config.plannedSteps,
       replaceThreshold: trainer.config.replaceThreshold,
@@ -330,9 +393,9 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
   const modelId = modelIdOf(bytes);
   await writeFileAtomic(path.join(outDir, 'model-card.json'), JSON.stringify({ modelId, ...card }, null, 2) + '\n');
   await writeFileAtomic(path.join(outDir, 'model-card.md'), modelCardMarkdown(modelId, card));
-  jsonl({ event: 'end', step: trainer.step, stoppedBy, wallSeconds: wall(), modelId });
+  jsonl({ event: 'end', step: trainer.step, stoppedBy, wallSeconds: wall(), modelId, loader });
   log(`wrote ${modelFile} (model ${modelId}) after ${trainer.step} steps, ${wall().toFixed(0)} s; stopped by ${stoppedBy}`);
-  return { outDir, modelFile, modelId, steps: trainer.step, stoppedBy, wallSeconds: wall(), backend: backend.backend, validation: lastVal, trainFrames: data.train.frames };
+  return { outDir, modelFile, modelId, steps: trainer.step, stoppedBy, wallSeconds: wall(), backend: backend.backend, validation: lastVal, trainFrames, loader };
 }
 
 function validateOptions(o: TrainOptions): void {
@@ -346,6 +409,7 @@ function validateOptions(o: TrainOptions): void {
   posInt(o.batch, '--batch');
   posInt(o.maxSteps, '--max-steps');
   posInt(o.threads, '--threads');
+  posInt(o.shuffleFrames, '--shuffle-frames');
   if (!Number.isInteger(o.bitsPerStage) || o.bitsPerStage < 1 || o.bitsPerStage > 16) throw new UserError(`--bits-per-stage must be 1…16 (got ${o.bitsPerStage})`);
   if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new UserError(`--lr must be a positive number (got ${o.lr})`);
   if (!Number.isInteger(o.seed) || o.seed < 0) throw new UserError(`--seed must be a non-negative integer (got ${o.seed})`);

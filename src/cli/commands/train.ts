@@ -24,6 +24,7 @@ interface TrainCliOptions {
   validateEvery: string;
   checkpointEvery: string;
   threads: string;
+  shuffleFrames: string;
 }
 
 function num(text: string, name: string): number {
@@ -57,7 +58,8 @@ export function registerTrain(program: Command): void {
     .option('--validation-frames <n>', 'held-out frames scored at each validation', '4000')
     .option('--validate-every <n>', 'validate every N steps', '100')
     .option('--checkpoint-every <n>', 'checkpoint every N steps', '50')
-    .option('--threads <n>', 'search threads including the main one', '2')
+    .option('--threads <n>', 'search threads including the main one (above 1, also feature-reading threads)', '2')
+    .option('--shuffle-frames <n>', 'shuffle window in frames; memory holds at most two windows (262144 frames ≈ 335 MB each)', '262144')
     .action(runAction(async (opts: TrainCliOptions) => {
       const { runTraining } = await import('../../train/run-training.js');
       const estimator = opts.estimator;
@@ -88,6 +90,7 @@ export function registerTrain(program: Command): void {
         validateEvery: num(opts.validateEvery, '--validate-every'),
         checkpointEvery: num(opts.checkpointEvery, '--checkpoint-every'),
         threads: num(opts.threads, '--threads'),
+        shuffleFrames: num(opts.shuffleFrames, '--shuffle-frames'),
       });
       const v = summary.validation;
       process.stdout.write(`model: ${summary.modelFile} (${summary.modelId}), ${summary.steps} steps, ${summary.wallSeconds.toFixed(0)} s, backend ${summary.backend}\n`);
