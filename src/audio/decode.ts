@@ -1,23 +1,26 @@
 /**
  * Decode an audio file to float channels at its native sample rate.
  *
- * WAV goes through our own strict parser (wav.ts). FLAC, Ogg (Vorbis, Opus, FLAC) and MP3 go
- * through node-web-audio-api's decodeAudioData, with the OfflineAudioContext created at the
- * file's native rate read from its header (probe.ts), because decodeAudioData resamples to the
- * context rate without anti-aliasing. Resampling is left to resample.ts.
+ * WAV goes through our own strict parser (wav.ts) and FLAC through our own decoder (flac.ts,
+ * the same one the streaming reader uses, so there is one FLAC path). Ogg (Vorbis, Opus, FLAC)
+ * and MP3 go through node-web-audio-api's decodeAudioData, whole (it has no incremental API),
+ * with the OfflineAudioContext created at the file's native rate read from its header
+ * (probe.ts), because decodeAudioData resamples to the context rate without anti-aliasing.
+ * Resampling is left to resample.ts.
  */
 import { promises as fs } from 'node:fs';
 import { UserError } from '../errors.js';
 import { parseWav } from './wav.js';
-import { probeAudio, type ProbedAudio } from './probe.js';
+import { decodeFlacFile } from './flac.js';
+import { probeAudioFile, type ProbedAudio } from './probe.js';
 
 export interface DecodedAudio {
   channels: Float32Array[];
   sampleRate: number;
 }
 
-/** Read a whole input file, turning file-system errors into one-line UserErrors. */
-export async function readInputFile(path: string): Promise<Uint8Array> {
+/** Check that `path` is a readable, non-empty regular file; one-line UserErrors otherwise. */
+export async function checkInputFile(path: string): Promise<void> {
   let stat;
   try {
     stat = await fs.stat(path);
@@ -30,6 +33,18 @@ export async function readInputFile(path: string): Promise<Uint8Array> {
   if (stat.isDirectory()) throw new UserError(`is a directory, not an audio file: ${path}`);
   if (!stat.isFile()) throw new UserError(`not a regular file: ${path}`);
   if (stat.size === 0) throw new UserError(`empty file: ${path}`);
+  try {
+    await (await fs.open(path, 'r')).close();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES') throw new UserError(`permission denied: ${path}`);
+    throw err;
+  }
+}
+
+/** Read a whole input file, turning file-system errors into one-line UserErrors. */
+export async function readInputFile(path: string): Promise<Uint8Array> {
+  await checkInputFile(path);
   try {
     return await fs.readFile(path); // a Buffer is a Uint8Array: no copy
   } catch (err) {
@@ -108,12 +123,19 @@ async function decodeCompressed(bytes: Uint8Array, info: ProbedAudio, path: stri
  * samples, or a file with no samples at all.
  */
 export async function decodeAudioFile(path: string): Promise<DecodedAudio> {
-  const bytes = await readInputFile(path);
-  const info = probeAudio(bytes);
+  await checkInputFile(path);
+  const info = await probeAudioFile(path);
   if (!info) {
     throw new UserError(`not a supported audio file: ${path} (unrecognised format; expected WAV, FLAC, Ogg Vorbis or MP3)`);
   }
-  const decoded = info.container === 'wav' ? parseWav(bytes, path) : await decodeCompressed(bytes, info, path);
+  let decoded: DecodedAudio;
+  if (info.container === 'flac') {
+    const flac = decodeFlacFile(path);
+    decoded = { channels: flac.channels, sampleRate: flac.info.sampleRate };
+  } else {
+    const bytes = await readInputFile(path);
+    decoded = info.container === 'wav' ? parseWav(bytes, path) : await decodeCompressed(bytes, info, path);
+  }
   if (decoded.channels.length === 0 || decoded.channels[0].length === 0) {
     throw new UserError(`no audio samples in ${path}`);
   }

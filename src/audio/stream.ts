@@ -1,19 +1,23 @@
 /**
- * Streaming speech input, so the CLI can encode an hour of WAV without holding it in memory.
+ * Streaming speech input, so the CLI can encode an hour of audio without holding it in memory
+ * (issue 5).
  *
  * WAV: the file is read in blocks of about one second, each block decoded, downmixed and pushed
- * through a stateful resampler; memory stays bounded by the block size. Compressed formats
- * (FLAC, Ogg, MP3) are decoded whole by node-web-audio-api (it has no incremental API), then
- * resampled and handed out in blocks: the limitation is that memory grows with their length.
+ * through a stateful resampler; memory stays bounded by the block size. FLAC: the file is read
+ * in 64 KiB pieces through our own decoder (flac.ts), frame by frame into the same resampler;
+ * memory stays bounded by a few frames. Ogg and MP3 are decoded whole by node-web-audio-api (it
+ * has no incremental API), then resampled and handed out in blocks: for them memory still grows
+ * with the length.
  *
  * The samples equal `loadSpeech(path, targetRate).samples` up to float rounding, with exactly
  * the same length (resampledLength(originalLength, originalRate, targetRate)).
  */
-import { openSync, readSync, closeSync, fstatSync, promises as fs } from 'node:fs';
+import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { UserError } from '../errors.js';
-import { decodeAudioFile, readInputFile } from './decode.js';
+import { checkInputFile, decodeAudioFile } from './decode.js';
 import { downmix } from './downmix.js';
-import { probeAudio } from './probe.js';
+import { flacFileBlocks, readFlacStreamInfo, type FlacStreamInfo } from './flac.js';
+import { probeAudioFile } from './probe.js';
 import { checkRates, resample, StreamResampler } from './resample.js';
 import { decodeWavFrames, readWavLayout, type ByteSource, type WavLayout } from './wav.js';
 import { CODEC_SAMPLE_RATE } from './load.js';
@@ -87,34 +91,36 @@ async function* wavChunks(path: string, layout: WavLayout, targetRate: number): 
   }
 }
 
+/** FLAC frames through the resampler; flacFileBlocks opens the file on the first frame and closes it when done. */
+async function* flacChunks(path: string, info: FlacStreamInfo, targetRate: number): AsyncGenerator<Float32Array> {
+  let resampler: StreamResampler | undefined;
+  try {
+    resampler = await StreamResampler.create(info.sampleRate, targetRate);
+    for (const block of flacFileBlocks(path)) {
+      const out = resampler.push(downmix(block.channels));
+      if (out.length > 0) yield out;
+    }
+    const tail = resampler.finish();
+    if (tail.length > 0) yield tail;
+  } finally {
+    resampler?.dispose();
+  }
+}
+
 async function* blocksOf(x: Float32Array, size: number): AsyncGenerator<Float32Array> {
   for (let off = 0; off < x.length; off += size) yield x.subarray(off, off + size);
 }
 
 /**
  * Open `path` for streaming. Errors about the file itself (missing, not audio, truncated WAV,
- * unsupported encoding) are thrown here, before any chunk; a NaN/Inf sample in a WAV is found
- * only when its block is read, so iteration can also throw a UserError.
+ * a bad FLAC header, unsupported encoding) are thrown here, before any chunk. A NaN/Inf sample
+ * in a WAV, or a corrupt or truncated FLAC frame, is found only when its block is read, so
+ * iteration can also throw a UserError.
  */
 export async function openSpeechStream(path: string, targetRate: number = CODEC_SAMPLE_RATE): Promise<SpeechStream> {
   // Validate the path exactly as the whole-file loader does (missing, directory, empty).
-  let head: Uint8Array;
-  try {
-    const st = await fs.stat(path);
-    if (!st.isFile() || st.size === 0) throw new Error('not a plain non-empty file');
-    const fh = await fs.open(path, 'r');
-    try {
-      head = new Uint8Array(65536);
-      const { bytesRead } = await fh.read(head, 0, head.length, 0);
-      head = head.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    await readInputFile(path); // throws the matching UserError
-    throw new UserError(`cannot read ${path}`);
-  }
-  const info = probeAudio(head);
+  await checkInputFile(path);
+  const info = await probeAudioFile(path);
   if (info?.container === 'wav') {
     const fd = openSync(path, 'r');
     let layout: WavLayout;
@@ -135,7 +141,20 @@ export async function openSpeechStream(path: string, targetRate: number = CODEC_
       chunks: wavChunks(path, layout, targetRate),
     };
   }
-  // Compressed (or unrecognised: decodeAudioFile gives the error): decode whole, then chunk.
+  if (info?.container === 'flac') {
+    const si = readFlacStreamInfo(path);
+    checkRates(si.sampleRate, targetRate);
+    let length = si.totalSamples;
+    if (length === 0) {
+      // STREAMINFO does not know the length (a piped encode); the header we write needs it, so
+      // count the samples in one bounded-memory pass first (which also finds any corruption).
+      for (const block of flacFileBlocks(path)) length += block.channels[0].length;
+    }
+    if (length === 0) throw new UserError(`no audio samples in ${path}`);
+    // Corruption or truncation further in surfaces as a UserError while iterating.
+    return { originalRate: si.sampleRate, originalChannels: si.channels, originalLength: length, chunks: flacChunks(path, si, targetRate) };
+  }
+  // Ogg, MP3 (or unrecognised: decodeAudioFile gives the error): decode whole, then chunk.
   const decoded = await decodeAudioFile(path);
   const samples = await resample(downmix(decoded.channels), decoded.sampleRate, targetRate);
   return {
