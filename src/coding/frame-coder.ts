@@ -134,18 +134,41 @@ HALF_STEP_THRESHOLDS.forEach((t, i) => {
 if (STEPS_PER_OCTAVE !== 16) throw new Error('scaleStepsOfSquare assumes 16 scale steps per octave (8 per octave of power)');
 /** Largest |round(8·log2 y)| kept (the scale index is clamped to the tables anyway). */
 const SCALE_STEPS_LIMIT = 4096;
+// The thresholds are ≥ 0.09 apart, so each 1/256 of the mantissa range (its top 8 bits) holds
+// at most one: PREFIX_BELOW[p] counts the thresholds under prefix p, PREFIX_THRESH[p] is the one
+// inside it (or −1), so one comparison replaces the scan over all eight.
+const PREFIX_BELOW = new Uint8Array(256);
+const PREFIX_THRESH = new Int8Array(256).fill(-1);
+for (let p = 0; p < 256; p++) {
+  for (let i = 0; i < 8; i++) {
+    const tp = THRESH_HI[i] >>> 12;
+    if (tp < p) PREFIX_BELOW[p]++;
+    else if (tp === p) {
+      if (PREFIX_THRESH[p] >= 0) throw new Error('scaleStepsOfSquare: two thresholds share a mantissa prefix');
+      PREFIX_THRESH[p] = i;
+    }
+  }
+}
 
 /** round(8·log2 y) for y > 0, clamped to ±4096; 0 for y ≤ 0 or not finite (as before). */
 export function scaleStepsOfSquare(y: number): number {
-  if (!(y > 0) || y === Infinity) return 0;
   bitsF64[0] = y;
-  const hi = bitsU32[HI];
-  const expField = hi >>> 20; // sign is 0
-  if (expField === 0) return -SCALE_STEPS_LIMIT; // subnormal: far below 2^-512
+  return scaleStepsOfBits(bitsU32[HI], bitsU32[LO], y);
+}
+
+/** scaleStepsOfSquare from y's high and low 32-bit words (y itself only for the rare cases). */
+function scaleStepsOfBits(hi: number, lo: number, y: number): number {
+  const expField = hi >>> 20; // includes the sign bit: negative y gives ≥ 0x800
+  if (expField - 1 >= 0x7fe) {
+    // 0, subnormal, ±∞, NaN or negative.
+    if (!(y > 0) || y === Infinity) return 0;
+    return -SCALE_STEPS_LIMIT; // subnormal: far below 2^-512
+  }
   const mh = hi & 0xfffff;
-  const ml = bitsU32[LO];
-  let n = 0;
-  while (n < 8 && (mh > THRESH_HI[n] || (mh === THRESH_HI[n] && ml >= THRESH_LO[n]))) n++;
+  const pre = mh >>> 12;
+  let n = PREFIX_BELOW[pre];
+  const t = PREFIX_THRESH[pre];
+  if (t >= 0 && (mh > THRESH_HI[t] || (mh === THRESH_HI[t] && lo >= THRESH_LO[t]))) n++;
   const v = 8 * (expField - 1023) + n;
   return v < -SCALE_STEPS_LIMIT ? -SCALE_STEPS_LIMIT : v > SCALE_STEPS_LIMIT ? SCALE_STEPS_LIMIT : v;
 }
@@ -205,6 +228,11 @@ class FrameShape {
   gRef = 1;
   private readonly level: Float64Array;
   private readonly sparseB: SparseRows;
+  /** B as float64 rows when it has no zeros and 16 bands (a trained B), else null. */
+  private readonly denseB: Float64Array | null;
+  /** s·w²/(2·gRef²) per bin, and the same memory as 32-bit words for scaleStepsOfBits. */
+  private readonly ySquare: Float64Array;
+  private readonly yBits: Uint32Array;
 
   constructor(model: CodecModel, bitrate: Bitrate) {
     this.model = model;
@@ -229,6 +257,9 @@ class FrameShape {
     this.baseScale = new Int32Array(model.bins);
     this.level = new Float64Array(model.bands);
     this.sparseB = sparseRows(model.synthesis, model.bins, model.bands);
+    this.denseB = model.bands === 16 && this.sparseB.vals.length === model.bins * 16 ? this.sparseB.vals : null;
+    this.ySquare = new Float64Array(model.bins);
+    this.yBits = new Uint32Array(this.ySquare.buffer);
     this.thetaSteps = scaleIndexOffsets(model);
   }
 
@@ -247,17 +278,31 @@ class FrameShape {
       const off = indices[t] * bands;
       for (let d = 0; d < bands; d++) eHat[d] += cb[off + d];
     }
-    // s = B·exp(ê) (varianceFromEnvelope) over B's nonzero entries only: B interpolates between
-    // band centres, so most of each row is zero and skipping exact zeros leaves s unchanged.
+    // s = B·exp(ê) (varianceFromEnvelope): per bin the sum over bands in band order, over B's
+    // nonzero entries only (exact zeros add nothing, so s is unchanged). A trained B = exp(β) has
+    // no zeros: its 16-band rows are summed unrolled with the levels in locals, same order.
     const level = this.level;
     for (let d = 0; d < bands; d++) level[d] = Math.exp(eHat[d]);
-    const { rowStart, cols, vals } = this.sparseB;
-    for (let k = 0; k < bins; k++) {
-      let acc = 0;
-      for (let q = rowStart[k]; q < rowStart[k + 1]; q++) acc += vals[q] * level[cols[q]];
-      s[k] = acc;
+    const dense = this.denseB;
+    if (dense !== null) {
+      const l0 = level[0], l1 = level[1], l2 = level[2], l3 = level[3], l4 = level[4], l5 = level[5], l6 = level[6], l7 = level[7];
+      const l8 = level[8], l9 = level[9], l10 = level[10], l11 = level[11], l12 = level[12], l13 = level[13], l14 = level[14], l15 = level[15];
+      for (let k = 0, o = 0; k < bins; k++, o += 16) {
+        let acc = 0;
+        acc += dense[o] * l0; acc += dense[o + 1] * l1; acc += dense[o + 2] * l2; acc += dense[o + 3] * l3;
+        acc += dense[o + 4] * l4; acc += dense[o + 5] * l5; acc += dense[o + 6] * l6; acc += dense[o + 7] * l7;
+        acc += dense[o + 8] * l8; acc += dense[o + 9] * l9; acc += dense[o + 10] * l10; acc += dense[o + 11] * l11;
+        acc += dense[o + 12] * l12; acc += dense[o + 13] * l13; acc += dense[o + 14] * l14; acc += dense[o + 15] * l15;
+        s[k] = acc > 1e-30 ? acc : 1e-30;
+      }
+    } else {
+      const { rowStart, cols, vals } = this.sparseB;
+      for (let k = 0; k < bins; k++) {
+        let acc = 0;
+        for (let q = rowStart[k]; q < rowStart[k + 1]; q++) acc += vals[q] * level[cols[q]];
+        s[k] = acc > 1e-30 ? acc : 1e-30;
+      }
     }
-    for (let k = 0; k < bins; k++) if (!(s[k] > 1e-30)) s[k] = 1e-30;
     perceptualWeights(s, w);
     let mean = 0;
     for (let d = 0; d < bands; d++) mean += eHat[d];
@@ -267,7 +312,10 @@ class FrameShape {
     // of x² (scaleStepsOfSquare): exact integer work, no Math.log2.
     const inv = 1 / (2 * this.gRef * this.gRef);
     const theta = this.thetaSteps;
-    for (let k = 0; k < bins; k++) baseScale[k] = base + theta[k] + scaleStepsOfSquare(s[k] * w[k] * w[k] * inv);
+    const y = this.ySquare;
+    const yBits = this.yBits;
+    for (let k = 0; k < bins; k++) y[k] = s[k] * w[k] * w[k] * inv;
+    for (let k = 0; k < bins; k++) baseScale[k] = base + theta[k] + scaleStepsOfBits(yBits[2 * k + HI], yBits[2 * k + LO], y[k]);
   }
 
   /** Global gain g at gain index i; the quantizer step is Δ_k = g / w_k. */
@@ -461,7 +509,12 @@ export class FrameEncoder {
     for (let k = 0; k < x0.length; k++) m[k] = Math.floor(x0[k] * g + ROUNDING_OFFSET);
   }
 
-  private estimateBits(gain: number, combLag: number): number {
+  /**
+   * Whether the estimated spectrum bits at this gain fit `target`. The sum stops as soon as it
+   * exceeds the target: partial sums of non-negative costs never decrease (IEEE addition is
+   * monotone), so the answer is that of the full sum, in the same order.
+   */
+  private fitsEstimate(gain: number, combLag: number, target: number): boolean {
     const base = this.shape.baseScale;
     const g = this.invGain[gain];
     const { x0 } = this;
@@ -473,8 +526,9 @@ export class FrameEncoder {
       if (comb !== null && k < COMB_BINS) j += comb[k];
       j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
       bits += mk < COST_MAGNITUDES ? MAGNITUDE_COST[j * COST_MAGNITUDES + mk] : magnitudeBits(j, Math.min(mk, maxMagnitude(j)));
+      if (bits > target) return false;
     }
-    return bits;
+    return true;
   }
 
   /** Smallest gain index (finest step) whose estimated spectrum bits fit `target`, 7 bisection steps. */
@@ -483,7 +537,7 @@ export class FrameEncoder {
     let hi = GAIN_LEVELS - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.estimateBits(mid, combLag) <= target) hi = mid;
+      if (this.fitsEstimate(mid, combLag, target)) hi = mid;
       else lo = mid + 1;
     }
     return lo;

@@ -114,13 +114,29 @@ export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Flo
   const ck = tk.cos;
   const sk = tk.sin;
   const racc = sc.acc.fill(0);
-  for (let k = 0; k < half; k++) {
-    const ev = pe[k];
-    const od = po[k];
-    const o = k * P;
-    for (let i = 0; i < P; i += 2) {
-      racc[i] += od * ck[o + i]; // lag i + 1 (odd)
-      racc[i + 1] += ev * ck[o + i + 1]; // lag i + 2 (even)
+  if (P === 16) {
+    // The same sums with the 16 accumulators in locals (odd lags from p⁻, even from p⁺).
+    let a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0;
+    let a9 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0, a14 = 0, a15 = 0, a16 = 0;
+    for (let k = 0, o = 0; k < half; k++, o += 16) {
+      const ev = pe[k];
+      const od = po[k];
+      a1 += od * ck[o]; a2 += ev * ck[o + 1]; a3 += od * ck[o + 2]; a4 += ev * ck[o + 3];
+      a5 += od * ck[o + 4]; a6 += ev * ck[o + 5]; a7 += od * ck[o + 6]; a8 += ev * ck[o + 7];
+      a9 += od * ck[o + 8]; a10 += ev * ck[o + 9]; a11 += od * ck[o + 10]; a12 += ev * ck[o + 11];
+      a13 += od * ck[o + 12]; a14 += ev * ck[o + 13]; a15 += od * ck[o + 14]; a16 += ev * ck[o + 15];
+    }
+    racc[0] = a1; racc[1] = a2; racc[2] = a3; racc[3] = a4; racc[4] = a5; racc[5] = a6; racc[6] = a7; racc[7] = a8;
+    racc[8] = a9; racc[9] = a10; racc[10] = a11; racc[11] = a12; racc[12] = a13; racc[13] = a14; racc[14] = a15; racc[15] = a16;
+  } else {
+    for (let k = 0; k < half; k++) {
+      const ev = pe[k];
+      const od = po[k];
+      const o = k * P;
+      for (let i = 0; i < P; i += 2) {
+        racc[i] += od * ck[o + i]; // lag i + 1 (odd)
+        racc[i + 1] += ev * ck[o + i + 1]; // lag i + 2 (even)
+      }
     }
   }
   for (let i = 1; i <= P; i++) r[i] = (racc[i - 1] / n) * lagWindow[i];
@@ -135,6 +151,10 @@ export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Flo
     c[i - 1] = a[i] * g;
   }
   const res = out ?? new Float64Array(n);
+  if (P === 16) {
+    weightsAtBins16(c, ck, sk, half, n, res);
+    return normaliseGeometricMean(res);
+  }
   for (let k = 0; k < half; k++) {
     const o = k * P;
     let ecs = 0;
@@ -156,6 +176,35 @@ export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Flo
     res[n - 1 - k] = reB * reB + imB * imB;
   }
   return normaliseGeometricMean(res);
+}
+
+/**
+ * |A(e^{jω_k}/γ)|² for order 16: the loop of perceptualWeights unrolled with the coefficients in
+ * locals (same products, same summation order, so the same values).
+ */
+function weightsAtBins16(c: Float64Array, ck: Float64Array, sk: Float64Array, half: number, n: number, res: Float64Array): void {
+  const c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7];
+  const c8 = c[8], c9 = c[9], c10 = c[10], c11 = c[11], c12 = c[12], c13 = c[13], c14 = c[14], c15 = c[15];
+  for (let k = 0, o = 0; k < half; k++, o += 16) {
+    let ocs = c0 * ck[o];
+    let oss = c0 * sk[o];
+    let ecs = c1 * ck[o + 1];
+    let ess = c1 * sk[o + 1];
+    ocs += c2 * ck[o + 2]; oss += c2 * sk[o + 2]; ecs += c3 * ck[o + 3]; ess += c3 * sk[o + 3];
+    ocs += c4 * ck[o + 4]; oss += c4 * sk[o + 4]; ecs += c5 * ck[o + 5]; ess += c5 * sk[o + 5];
+    ocs += c6 * ck[o + 6]; oss += c6 * sk[o + 6]; ecs += c7 * ck[o + 7]; ess += c7 * sk[o + 7];
+    ocs += c8 * ck[o + 8]; oss += c8 * sk[o + 8]; ecs += c9 * ck[o + 9]; ess += c9 * sk[o + 9];
+    ocs += c10 * ck[o + 10]; oss += c10 * sk[o + 10]; ecs += c11 * ck[o + 11]; ess += c11 * sk[o + 11];
+    ocs += c12 * ck[o + 12]; oss += c12 * sk[o + 12]; ecs += c13 * ck[o + 13]; ess += c13 * sk[o + 13];
+    ocs += c14 * ck[o + 14]; oss += c14 * sk[o + 14]; ecs += c15 * ck[o + 15]; ess += c15 * sk[o + 15];
+    const e1 = 1 + ecs;
+    const reA = e1 + ocs;
+    const imA = ess + oss;
+    const reB = e1 - ocs;
+    const imB = ess - oss;
+    res[k] = reA * reA + imA * imA;
+    res[n - 1 - k] = reB * reB + imB * imB;
+  }
 }
 
 /**
