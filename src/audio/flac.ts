@@ -81,6 +81,11 @@ export class FlacStreamDecoder {
     return this.decoded;
   }
 
+  /** Size of the input buffer: a pushed chunk plus the unfinished frame (for tests of the memory bound). */
+  get bufferBytes(): number {
+    return this.buf.length;
+  }
+
   /** True when the metadata has been read and the next bytes are audio frames. */
   get inFrames(): boolean {
     return this.state === 'frames' || this.state === 'done';
