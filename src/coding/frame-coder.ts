@@ -159,7 +159,7 @@ export function scaleStepsOfSquare(y: number): number {
 /** scaleStepsOfSquare from y's high and low 32-bit words (y itself only for the rare cases). */
 function scaleStepsOfBits(hi: number, lo: number, y: number): number {
   const expField = hi >>> 20; // includes the sign bit: negative y gives ≥ 0x800
-  if (expField - 1 >= 0x7fe) {
+  if ((expField - 1) >>> 0 >= 0x7fe) {
     // 0, subnormal, ±∞, NaN or negative.
     if (!(y > 0) || y === Infinity) return 0;
     return -SCALE_STEPS_LIMIT; // subnormal: far below 2^-512
