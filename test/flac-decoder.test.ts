@@ -11,6 +11,8 @@ import { CorruptDataError, UserError } from '../src/errors.js';
 import { HAVE_SHARED, SPEECH_DIR, noteSkip } from './helpers/shared.js';
 import { synthSignal, type SignalKind } from './fixtures/flac/signals.js';
 import { BitWriter, concat, frame, streamHead } from './fixtures/flac/flac-writer.js';
+import { buildWav, interleave } from './fixtures/audio/make-wav.js';
+import { runCli } from './helpers/cli.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'flac');
 
@@ -265,6 +267,29 @@ describe('streaming', () => {
     for (let i = 0; i < got.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - whole.samples[i]));
     expect(maxDiff).toBeLessThan(1e-6);
     expect(readFlacStreamInfo(p)).toMatchObject({ sampleRate: 22050, totalSamples: 6144, minBlockSize: 1024 });
+  });
+});
+
+describe('the CLI encodes FLAC through the streaming decoder', () => {
+  it('a FLAC and a WAV of the same samples encode to identical bitstreams; a corrupt FLAC is exit 1', () => {
+    const e = MANIFEST.find((m) => m.file === 'voice-2ch-16bit-44100-ams.flac')!;
+    const ints = synthSignal(e.kind, e.channels, e.bits, e.frames, e.seed);
+    const wav = path.join(dir, 'same.wav');
+    writeFileSync(wav, buildWav({ formatTag: 1, channels: 2, sampleRate: e.rate, bitsPerSample: 16, data: interleave(ints, 'i16') }));
+    const fromFlac = path.join(dir, 'flac.bin');
+    const fromWav = path.join(dir, 'wav.bin');
+    const r1 = runCli(['encode', path.join(FIXTURES, e.file), fromFlac, '--bitrate', '13.2k']);
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(runCli(['encode', wav, fromWav, '--bitrate', '13.2k']).code).toBe(0);
+    expect(Buffer.compare(readFileSync(fromFlac), readFileSync(fromWav))).toBe(0);
+    const bad = fixture(e.file).slice();
+    bad[bad.length - 100] ^= 0x10;
+    const badPath = path.join(dir, 'bad.flac');
+    writeFileSync(badPath, bad);
+    const r2 = runCli(['encode', badPath, path.join(dir, 'bad.bin'), '--bitrate', '13.2k']);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr.trim()).toMatch(/corrupt FLAC file: .*bad\.flac: .* at byte \d+$/);
+    expect(readdirSync(dir).filter((f) => f.startsWith('bad.bin') || f.includes('.bad.bin.'))).toEqual([]);
   });
 });
 
