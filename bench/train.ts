@@ -1,29 +1,51 @@
 /**
- * Training throughput benchmark (issue 6): frames per second of `Trainer.trainStep` (NSVQ,
- * 4 stages × 12 bits, batch 1024, 320 bins → 16 bands) on 2 cores, and the time one epoch of
- * LibriSpeech train-clean-100 (≈ 18 M frames) would take at that rate.
+ * Training benchmark (issue 6), on 2 cores:
+ *  1. step throughput: frames per second of `Trainer.trainStep` (NSVQ, 4 stages × 12 bits,
+ *     batch 1024, 320 bins → 16 bands), search on the worker pool (2 threads) vs the calling
+ *     thread only, interleaved round by round in the same run;
+ *  2. the streaming loop: the same steps fed by the streaming loader (frame store + shuffle
+ *     window, as `nsvq-codec train` runs), through a window small enough that the run crosses
+ *     several windows: frames/s, the fraction of loop time spent waiting for data, frames held
+ *     and the process's peak RSS;
+ *  3. the first pass over new audio (decode, resample, MDCT, cache write) on the calling thread
+ *     vs the calling thread + one feature worker, on LJSpeech files (22.05 kHz, so resampling is
+ *     included), in fresh caches, interleaved;
+ *  4. extrapolations to LibriSpeech train-clean-100 (100 h ≈ 18 M frames): time per epoch and
+ *     memory of the streaming loader vs holding every frame in memory (the loader before it).
  *
- * Data: active MDCT frames of ../shared/speech/LibriSpeech/train-clean-100 (feature cache in
- * .cache/), or, without ../shared, synthetic frames (noise through random smooth envelopes).
- * Measured in the same run, interleaved round by round: search on the worker pool (2 threads)
- * vs the calling thread only (1 thread). The machine is shared, so wall time is noisy: the
- * ratio and the CPU time per step (process.cpuUsage, all threads) are the robust figures.
+ * Data: ../shared/speech/LibriSpeech/train-clean-100 (feature cache in .cache/), or synthetic
+ * frames without ../shared (then sections 2 and 3 are skipped). The machine is shared, so wall
+ * times are noisy: ratios measured in the same run and CPU times are the robust figures.
  * Writes bench/results/train.json.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initTfBackend } from '../src/train/tf-backend.js';
 import { Trainer } from '../src/train/trainer.js';
-import { loadTrainingData, subsampleFrames } from '../src/train/dataset.js';
+import { prepareTrainingData } from '../src/train/dataset.js';
+import { BatchStream } from '../src/train/batch-stream.js';
+import { FeatureWorkers, indexFiles } from '../src/train/frame-store.js';
+import { defaultCacheDir } from '../src/train/features.js';
 import { SearchPool } from '../src/vq/search-pool.js';
 import { Rng } from '../src/vq/random.js';
 
 const BATCH = Number(process.env.BENCH_TRAIN_BATCH ?? 1024);
 const ROUNDS = Number(process.env.BENCH_TRAIN_ROUNDS ?? 4);
+const STREAM_STEPS = Number(process.env.BENCH_TRAIN_STREAM_STEPS ?? 40);
+/** Window of the streaming section: 8 batches, so 40 steps cross 5 windows. */
+const STREAM_WINDOW = 8 * BATCH;
+const EXTRACT_FILES = Number(process.env.BENCH_TRAIN_EXTRACT_FILES ?? 96);
+/** 100 h of 20 ms frames. */
 const EPOCH_FRAMES = 18e6;
+const TRAIN_CLEAN_100_FILES = 28539;
+const DEFAULT_SHUFFLE_FRAMES = 262144;
+const BYTES_PER_FRAME = 320 * 4;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SPEECH = path.resolve(ROOT, '..', 'shared', 'speech', 'LibriSpeech', 'train-clean-100');
+const SPEECH = path.resolve(ROOT, '..', 'shared', 'speech');
+const LIBRI = path.join(SPEECH, 'LibriSpeech', 'train-clean-100');
+const LJ = path.join(SPEECH, 'LJSpeech');
 
 function median(a: number[]): number {
   const s = [...a].sort((x, y) => x - y);
@@ -42,22 +64,34 @@ function syntheticFrames(n: number): Float32Array {
   return x;
 }
 
+const mib = (bytes: number): number => Math.round(bytes / 2 ** 20);
+
 async function main(): Promise<void> {
   const backend = await initTfBackend('auto');
+  const workers = new FeatureWorkers(2);
   let source: string;
   let x: Float32Array;
   let frames: number;
-  if (existsSync(SPEECH)) {
-    const data = await loadTrainingData([SPEECH], { validationFraction: 0.05, bins: 320 });
-    const sub = subsampleFrames(data.train, 16 * BATCH);
-    x = sub.x;
-    frames = sub.frames;
-    source = `${path.relative(ROOT, SPEECH)} (${data.train.frames} active frames, ${sub.frames} used)`;
+  let data: Awaited<ReturnType<typeof prepareTrainingData>> | null = null;
+  let indexSeconds = 0;
+  if (existsSync(LIBRI)) {
+    const t0 = performance.now();
+    data = await prepareTrainingData([LIBRI], { validationFraction: 0.05, cacheDir: defaultCacheDir(), run: workers.run });
+    indexSeconds = (performance.now() - t0) / 1000;
+    // A random 16-batch sample: the first window of a stream with a 16-batch window.
+    const sample = new BatchStream(data.train, { batch: BATCH, seed: 2, shuffleFrames: 16 * BATCH });
+    const w = await sample.window(0, 0);
+    x = w.x;
+    frames = w.frames;
+    sample.close();
+    source = `${path.relative(ROOT, LIBRI)} (${data.train.files.length} files, ${data.train.totalActive} active frames; ${frames} in the step sample)`;
   } else {
     frames = 16 * BATCH;
     x = syntheticFrames(frames);
     source = 'synthetic frames (../shared not found)';
   }
+
+  // 1. Step throughput, 2 vs 1 search threads.
   const batches = Math.floor(frames / BATCH);
   const trainer = Trainer.fromData(x, frames, { estimator: 'nsvq', stages: 4, stageBits: 12, plannedSteps: 100000, seed: 2 });
   const pool = new SearchPool(2);
@@ -66,15 +100,18 @@ async function main(): Promise<void> {
     threads1: { wall: [], cpu: [] },
   };
   let b = 0;
-  const step = async (): Promise<{ wall: number; cpu: number }> => {
-    const batch = x.subarray((b % batches) * BATCH * 320, ((b % batches) + 1) * BATCH * 320);
-    b++;
+  const timed = async (batch: Float32Array): Promise<{ wall: number; cpu: number }> => {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     await trainer.trainStep(batch, BATCH);
     const wall = (performance.now() - t0) / 1000;
     const c = process.cpuUsage(c0);
     return { wall, cpu: (c.user + c.system) / 1e6 };
+  };
+  const step = (): Promise<{ wall: number; cpu: number }> => {
+    const batch = x.subarray((b % batches) * BATCH * 320, ((b % batches) + 1) * BATCH * 320);
+    b++;
+    return timed(batch);
   };
   // Warm-up (JIT, TF.js kernels, worker start).
   trainer.setSearchPool(pool);
@@ -90,7 +127,6 @@ async function main(): Promise<void> {
       process.stderr.write(`round ${r + 1}/${ROUNDS} ${mode}: ${s.wall.toFixed(2)} s wall, ${s.cpu.toFixed(2)} s cpu\n`);
     }
   }
-  await pool.close();
   const summary = (mode: 'threads2' | 'threads1'): Record<string, number> => {
     const wall = median(results[mode].wall);
     const cpu = median(results[mode].cpu);
@@ -106,30 +142,144 @@ async function main(): Promise<void> {
   };
   const two = summary('threads2');
   const one = summary('threads1');
+
+  // 2. The streaming loop (search on 2 threads, reads on the calling thread + a feature worker).
+  let streaming: Record<string, unknown> | null = null;
+  if (data) {
+    trainer.setSearchPool(pool);
+    const stream = new BatchStream(data.train, { batch: BATCH, seed: 5, shuffleFrames: STREAM_WINDOW });
+    const per = stream.batchesPerEpoch;
+    const waits: number[] = [];
+    const steps: number[] = [];
+    const loop0 = performance.now();
+    for (let i = 0; i < STREAM_STEPS; i++) {
+      const t0 = performance.now();
+      const batch = await stream.get(Math.floor(i / per), i % per);
+      const t1 = performance.now();
+      await trainer.trainStep(batch, stream.batchFrames);
+      waits.push((t1 - t0) / 1000);
+      steps.push((performance.now() - t1) / 1000);
+    }
+    const loopSeconds = (performance.now() - loop0) / 1000;
+    const stats = { ...stream.stats };
+    stream.close();
+    const wait = waits.reduce((a, v) => a + v, 0);
+    // The first batch waits for the first window (a run's start-up cost); later ones only if a read-ahead is late.
+    const laterWait = wait - waits[0];
+    const fps = (STREAM_STEPS * BATCH) / loopSeconds;
+    const fpsSteady = ((STREAM_STEPS - 1) * BATCH) / (loopSeconds - waits[0]);
+    streaming = {
+      steps: STREAM_STEPS,
+      shuffleWindowFrames: STREAM_WINDOW,
+      windowsPerEpoch: stream.plan.windowsPerEpoch,
+      windowsRead: stats.windowsLoaded,
+      peakHeldFrames: stats.peakHeldFrames,
+      peakHeldMiB: mib(stats.peakHeldFrames * BYTES_PER_FRAME),
+      loopSeconds,
+      framesPerSecondWall: fps,
+      framesPerSecondAfterFirstWindow: fpsSteady,
+      firstWindowWaitSeconds: waits[0],
+      loaderWaitFraction: wait / loopSeconds,
+      loaderWaitFractionAfterFirstWindow: laterWait / (loopSeconds - waits[0]),
+      medianStepSeconds: median(steps),
+      epochHoursTrainClean100: EPOCH_FRAMES / fpsSteady / 3600,
+    };
+  }
+  await pool.close();
+
+  // 3. First pass over new audio: calling thread vs + one feature worker (fresh caches, interleaved).
+  let extraction: Record<string, unknown> | null = null;
+  if (existsSync(LJ)) {
+    const files = readdirSync(LJ).filter((f) => f.endsWith('.flac')).sort().slice(0, EXTRACT_FILES).map((f) => path.join(LJ, f));
+    const inThread = new FeatureWorkers(1);
+    const times: Record<'oneThread' | 'twoThreads', number[]> = { oneThread: [], twoThreads: [] };
+    for (let r = 0; r < 2; r++) {
+      for (const mode of ['oneThread', 'twoThreads'] as const) {
+        const dir = mkdtempSync(path.join(tmpdir(), 'nsvq-bench-extract-'));
+        const t0 = performance.now();
+        const res = await indexFiles(files, { run: (mode === 'twoThreads' ? workers : inThread).run, cacheDir: dir, concurrency: 4 });
+        times[mode].push((performance.now() - t0) / 1000);
+        rmSync(dir, { recursive: true, force: true });
+        if (res.files.length !== files.length) throw new Error(`extraction failed for ${res.failed.length} files`);
+        process.stderr.write(`extraction round ${r + 1} ${mode}: ${times[mode][r].toFixed(1)} s for ${files.length} files\n`);
+      }
+    }
+    extraction = {
+      files: files.length,
+      source: path.relative(ROOT, LJ),
+      secondsOneThread: median(times.oneThread),
+      secondsTwoThreads: median(times.twoThreads),
+      speedupTwoThreads: median(times.oneThread) / median(times.twoThreads),
+      raw: times,
+    };
+  }
+  await workers.close();
+
+  // 4. Memory for train-clean-100 (100 h).
+  const maxRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  let activeShare = 0.8;
+  if (data) {
+    let all = 0;
+    for (const f of data.train.files) all += f.frames;
+    activeShare = data.train.totalActive / all;
+  }
+  const active100h = EPOCH_FRAMES * activeShare;
+  const memory100h = {
+    activeShareOfFrames: activeShare,
+    activeFrames: Math.round(active100h),
+    // Streaming: two default windows (+ their int32 permutations) and ~100 bytes of index per file.
+    streamingLoaderMiB: mib(2 * DEFAULT_SHUFFLE_FRAMES * (BYTES_PER_FRAME + 4) + TRAIN_CLEAN_100_FILES * 100),
+    // Before: every file's frames (silent ones too) held while all active frames were concatenated.
+    inMemoryLoaderMiB: mib(EPOCH_FRAMES * BYTES_PER_FRAME + active100h * BYTES_PER_FRAME),
+    featureStoreOnDiskGiB: Math.round((EPOCH_FRAMES * BYTES_PER_FRAME) / 2 ** 30 * 10) / 10,
+  };
+
   const out = {
     bench: 'train',
     date: new Date().toISOString(),
     backend: backend.backend,
     data: source,
+    indexSeconds,
     setup: { estimator: 'nsvq', stages: 4, stageBits: 12, bins: 320, bands: 16, batch: BATCH, rounds: ROUNDS },
     twoCores: two,
     oneThreadSearch: one,
     speedupTwoVsOne: one.medianStepWallSeconds / two.medianStepWallSeconds,
+    streaming,
+    extraction,
+    maxRssMiB,
+    memory100h,
     epochFrames: EPOCH_FRAMES,
     raw: results,
-    note: 'shared machine: wall times include contention from other jobs; compare the two modes measured interleaved in this run',
+    note: 'shared machine: wall times include contention from other jobs; compare modes measured interleaved in this run',
   };
   const dir = path.join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'train.json'), JSON.stringify(out, null, 2) + '\n');
-  process.stdout.write(
+  const lines = [
     `training throughput (${backend.backend}, batch ${BATCH}, NSVQ 4×12 bits): ` +
     `${two.framesPerSecondWall.toFixed(0)} frames/s on 2 threads (${two.medianStepWallSeconds.toFixed(2)} s/step), ` +
-    `${one.framesPerSecondWall.toFixed(0)} frames/s with 1 search thread; speedup ${out.speedupTwoVsOne.toFixed(2)}×\n` +
-    `one epoch of train-clean-100 (18 M frames) ≈ ${two.epochHoursTrainClean100.toFixed(1)} h at this (contended) wall rate; ` +
+    `${one.framesPerSecondWall.toFixed(0)} frames/s with 1 search thread; speedup ${out.speedupTwoVsOne.toFixed(2)}×`,
     `CPU time per step ${one.medianStepCpuSeconds.toFixed(2)} s → ${one.framesPerCpuSecond.toFixed(0)} frames per CPU-second, ` +
-    `≈ ${one.epochHoursAtCpuRate.toFixed(1)} h per epoch on one uncontended core\n`,
+    `≈ ${one.epochHoursAtCpuRate.toFixed(1)} h per 18 M-frame epoch on one uncontended core`,
+  ];
+  if (streaming) {
+    const s = streaming as { framesPerSecondAfterFirstWindow: number; loaderWaitFractionAfterFirstWindow: number; loaderWaitFraction: number; firstWindowWaitSeconds: number; peakHeldFrames: number; windowsRead: number; epochHoursTrainClean100: number };
+    lines.push(
+      `streaming loop (window ${STREAM_WINDOW} frames, ${STREAM_STEPS} steps, ${s.windowsRead} windows read): ` +
+      `${s.framesPerSecondAfterFirstWindow.toFixed(0)} frames/s after the first window; loader wait ${(100 * s.loaderWaitFractionAfterFirstWindow).toFixed(1)}% ` +
+      `(${(100 * s.loaderWaitFraction).toFixed(1)}% with the first window's ${s.firstWindowWaitSeconds.toFixed(1)} s); at most ${s.peakHeldFrames} frames held`,
+      `one 18 M-frame epoch of train-clean-100 ≈ ${s.epochHoursTrainClean100.toFixed(1)} h at this (contended) loop rate`,
+    );
+  }
+  if (extraction) {
+    const e = extraction as { files: number; secondsOneThread: number; secondsTwoThreads: number; speedupTwoThreads: number };
+    lines.push(`first pass over ${e.files} new LJSpeech files: ${e.secondsOneThread.toFixed(1)} s on the calling thread, ${e.secondsTwoThreads.toFixed(1)} s with a feature worker too (${e.speedupTwoThreads.toFixed(2)}×)`);
+  }
+  lines.push(
+    `peak RSS of this bench ${maxRssMiB} MiB; for 100 h: streaming loader ≈ ${memory100h.streamingLoaderMiB} MiB (default window), ` +
+    `all frames in memory ≈ ${(memory100h.inMemoryLoaderMiB / 1024).toFixed(0)} GiB; feature store on disk ≈ ${memory100h.featureStoreOnDiskGiB} GiB`,
   );
+  process.stdout.write(lines.join('\n') + '\n');
 }
 
 main().catch((err) => {

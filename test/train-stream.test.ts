@@ -109,6 +109,7 @@ describe('batch stream', () => {
     const M = 256;
     const s = new BatchStream(source, { batch: 50, seed: 1, shuffleFrames: M });
     expect(s.plan.total).toBeGreaterThan(15 * M);
+    expect(s.maxHeldFrames).toBe(2 * M);
     for (let e = 0; e < 2; e++) {
       for (let b = 0; b < s.batchesPerEpoch; b++) {
         await s.get(e, b);
@@ -140,6 +141,21 @@ describe('batch stream', () => {
     expect(b2.stats.windowsLoaded).toBeLessThanOrEqual(4);
     const other = new BatchStream(new FakeSource(counts), { ...opts, seed: 12 });
     expect(await other.get(0, 3)).not.toEqual(seq[3]);
+  });
+
+  it('data within one window: read once, T frames held, a new permutation every epoch', async () => {
+    const counts = randomCounts(20, 12);
+    const total = counts.reduce((a, b) => a + b, 0);
+    const s = new BatchStream(new FakeSource(counts), { batch: 1, seed: 2, shuffleFrames: total + 5 });
+    expect(s.plan.windowsPerEpoch).toBe(1);
+    expect(s.maxHeldFrames).toBe(total);
+    const epochs = [await epochIds(s, 0), await epochIds(s, 1), await epochIds(s, 2)];
+    expect(s.stats.windowsLoaded).toBe(1);
+    expect(s.stats.peakHeldFrames).toBe(total);
+    expect(new Set(epochs.map((e) => e.join(','))).size).toBe(3);
+    for (const e of epochs) expect(new Set(e).size).toBe(total);
+    s.close();
+    expect(s.stats.heldFrames).toBe(0);
   });
 
   it('data smaller than a batch: one batch of everything per epoch', async () => {
@@ -187,7 +203,7 @@ describe('frame store', () => {
     }
     writeFileSync(path.join(dir, 'audio', 'broken.wav'), 'not audio');
     files.push(path.join(dir, 'audio', 'broken.wav'));
-    const inThread = new FeatureWorkers(0);
+    const inThread = new FeatureWorkers(1);
     const pool = new FeatureWorkers(2);
     try {
       const a = await indexFiles(files, { run: inThread.run, cacheDir: path.join(dir, 'c1') });

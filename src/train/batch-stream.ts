@@ -7,6 +7,8 @@
  * Memory: ≤ 2·M frames of features (+ a permutation of M int32 per window), whatever the data
  * size; `stats` counts what the loader holds so tests can assert the bound without RSS.
  * A batch that straddles two windows needs both; then nothing is read ahead until it is served.
+ * When all frames fit in one window (T ≤ M), they are read once and shared by every epoch (each
+ * epoch only draws a new permutation), so memory is T frames, as with the in-memory loader.
  *
  * Determinism: `get(e, b)` is a pure function of (source, seed, M, B, e, b) — random access
  * (a resumed run starting mid-epoch) gives the same batch as sequential access.
@@ -53,6 +55,8 @@ export class BatchStream {
   readonly plan: EpochPlan;
   readonly stats: BatchStreamStats = { heldFrames: 0, peakHeldFrames: 0, windowsLoaded: 0, framesRead: 0, filesRead: 0, waitSeconds: 0 };
   private readonly held = new Map<string, HeldWindow>();
+  /** T ≤ M: every frame, read once and shared by all epochs' windows. */
+  private whole: { x: Promise<Float32Array>; settled: boolean } | null = null;
   private readonly concurrency: number;
 
   constructor(readonly source: FrameSource, readonly options: BatchStreamOptions) {
@@ -65,6 +69,11 @@ export class BatchStream {
   /** Frames per batch actually delivered (smaller than `batch` only when the data is). */
   get batchFrames(): number {
     return Math.min(this.options.batch, this.plan.total);
+  }
+
+  /** The most frames this loader holds: two windows, or all frames once when they fit in one. */
+  get maxHeldFrames(): number {
+    return this.plan.windowsPerEpoch === 1 ? this.plan.total : 2 * this.plan.windowFrames;
   }
 
   /** Full batches per epoch (the last T mod B frames of an epoch's sequence are skipped). */
@@ -117,6 +126,13 @@ export class BatchStream {
   /** Drop every held window (their memory goes once in-flight reads finish). */
   close(): void {
     for (const k of [...this.held.keys()]) this.release(k);
+    const whole = this.whole;
+    if (whole) {
+      this.whole = null;
+      const done = (): void => { this.stats.heldFrames -= this.plan.total; };
+      if (whole.settled) done();
+      else whole.x.then(done, done);
+    }
   }
 
   private nextWindow(epoch: number, w: number): [number, number] {
@@ -128,14 +144,37 @@ export class BatchStream {
     const existing = this.held.get(key);
     if (existing) return existing.promise;
     const size = this.plan.windowSize(w);
-    this.stats.heldFrames += size;
-    this.stats.peakHeldFrames = Math.max(this.stats.peakHeldFrames, this.stats.heldFrames);
-    const h: HeldWindow = { size, promise: this.load(epoch, w, size), settled: false };
+    let frames: Promise<Float32Array>;
+    let counted = size;
+    if (this.plan.windowsPerEpoch === 1) {
+      if (!this.whole) {
+        this.count(size);
+        const whole = { x: this.readFrames(epoch, w, size), settled: false };
+        const settleWhole = (): void => { whole.settled = true; };
+        whole.x.then(settleWhole, settleWhole);
+        this.whole = whole;
+      }
+      frames = this.whole.x;
+      counted = 0; // the shared frames are counted once, above
+    } else {
+      this.count(size);
+      frames = this.readFrames(epoch, w, size);
+    }
+    const h: HeldWindow = {
+      size: counted,
+      promise: frames.then((x) => ({ x, perm: this.plan.windowPermutation(epoch, w), size })),
+      settled: false,
+    };
     const settle = (): void => { h.settled = true; };
     // A read-ahead failure surfaces when the window is needed (through `promise`).
     h.promise.then(settle, settle);
     this.held.set(key, h);
     return h.promise;
+  }
+
+  private count(frames: number): void {
+    this.stats.heldFrames += frames;
+    this.stats.peakHeldFrames = Math.max(this.stats.peakHeldFrames, this.stats.heldFrames);
   }
 
   private release(key: string): void {
@@ -148,7 +187,8 @@ export class BatchStream {
     else h.promise.then(done, done);
   }
 
-  private async load(epoch: number, w: number, size: number): Promise<LoadedWindow> {
+  /** Window w of epoch e in stream order (size × bins). */
+  private async readFrames(epoch: number, w: number, size: number): Promise<Float32Array> {
     const { bins } = this.source;
     const x = new Float32Array(size * bins);
     const slices = this.plan.windowSlices(epoch, w);
@@ -171,9 +211,8 @@ export class BatchStream {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, slices.length) }, worker));
-    const perm = this.plan.windowPermutation(epoch, w);
     this.stats.windowsLoaded++;
-    return { x, perm, size };
+    return x;
   }
 }
 

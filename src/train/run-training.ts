@@ -78,7 +78,7 @@ export interface TrainOptions {
   validateEvery: number;
   /** Checkpoint every N steps (and at every stop). */
   checkpointEvery: number;
-  /** Search threads (the calling thread counts); above 1, also this many feature worker threads. */
+  /** Threads for the search and, separately, for feature extraction and reads (the calling thread counts in both). */
   threads: number;
   /** Shuffle window in frames; the loader holds at most two windows. */
   shuffleFrames: number;
@@ -150,7 +150,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainSummary> {
   // Data: the frame store is the feature cache; without one, a temporary folder for this run.
   const tempStore = o.cache === null ? mkdtempSync(path.join(tmpdir(), 'nsvq-train-frames-')) : null;
   const cacheDir = tempStore ?? o.cache ?? defaultCacheDir();
-  const workers = new FeatureWorkers(o.threads > 1 ? o.threads : 0);
+  const workers = new FeatureWorkers(o.threads);
   try {
     return await trainOn(o, { outDir, ckptFile, jsonl, log, backend, cacheDir, workers });
   } finally {
@@ -199,7 +199,7 @@ async function trainOn(o: TrainOptions, ctx: RunContext): Promise<TrainSummary> 
   // The replacement schedule is laid out over the epochs, not --max-steps, so that a run stopped
   // early and resumed follows the same schedule as one that was never stopped.
   const plannedSteps = Math.max(1, epochSteps);
-  log(`loader: shuffle window ${stream.plan.windowFrames} frames × ${stream.plan.windowsPerEpoch} per epoch, at most ${2 * stream.plan.windowFrames} frames (${((2 * stream.plan.windowFrames * data.train.bins * 4) / 2 ** 20).toFixed(0)} MiB) held`);
+  log(`loader: shuffle window ${stream.plan.windowFrames} frames × ${stream.plan.windowsPerEpoch} per epoch, at most ${stream.maxHeldFrames} frames (${((stream.maxHeldFrames * data.train.bins * 4) / 2 ** 20).toFixed(0)} MiB) held`);
 
   // Trainer: resume, or initialise.
   let trainer: Trainer;

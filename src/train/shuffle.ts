@@ -14,7 +14,8 @@
  * files of its window (a random subset of speakers, redrawn every epoch), and (seed, e, b) alone
  * fixes batch b: a resumed run needs only (epoch, batch) and reads only the window(s) it is in.
  * When T ≤ M there is one window, a full permutation of all frames every epoch (as before the
- * streaming loader, but a different permutation).
+ * streaming loader, but a different permutation); the file order is then left as it is, since
+ * the window permutation alone decides the order, and the loader can keep one copy of the frames.
  */
 import { Rng } from '../vq/random.js';
 import { mixSeed } from './trainer.js';
@@ -70,7 +71,7 @@ export class EpochPlan {
     const n = this.activeCounts.length;
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
-    new Rng(mixSeed(this.seed, epoch, FILE_SALT)).shuffle(order);
+    if (this.windowsPerEpoch > 1) new Rng(mixSeed(this.seed, epoch, FILE_SALT)).shuffle(order);
     const starts = new Float64Array(n + 1);
     for (let i = 0; i < n; i++) starts[i + 1] = starts[i] + this.activeCounts[order[i]];
     this.order = order;

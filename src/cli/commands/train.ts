@@ -58,7 +58,7 @@ export function registerTrain(program: Command): void {
     .option('--validation-frames <n>', 'held-out frames scored at each validation', '4000')
     .option('--validate-every <n>', 'validate every N steps', '100')
     .option('--checkpoint-every <n>', 'checkpoint every N steps', '50')
-    .option('--threads <n>', 'search threads including the main one (above 1, also feature-reading threads)', '2')
+    .option('--threads <n>', 'threads for the codeword search and for feature extraction, each including the main one', '2')
     .option('--shuffle-frames <n>', 'shuffle window in frames; memory holds at most two windows (262144 frames ≈ 335 MB each)', '262144')
     .action(runAction(async (opts: TrainCliOptions) => {
       const { runTraining } = await import('../../train/run-training.js');
