@@ -97,6 +97,7 @@ const RECON_LOW = -0.05;
 const RECON_HIGH = 0.45;
 
 const TABLE_TOTAL = 1 << TABLE_TOTAL_BITS;
+if (COMB_BINS % 8 !== 0) throw new Error('bestComb sums the comb band 8 bins at a time');
 const ESC = TABLE_SYMBOLS;
 /** deadZoneRms per scale index, flat (decoder noise filling). */
 const DEAD_ZONE_RMS = Float64Array.from(SCALE_TABLES, (t) => t.deadZoneRms);
@@ -414,6 +415,8 @@ export class FrameEncoder {
   private readonly indices: Int32Array;
   private readonly resid: Float64Array;
   private readonly x0: Float64Array;
+  /** X_k² of the frame (envelope of a dense A). */
+  private readonly x2: Float64Array;
   private readonly m: Float64Array;
   private readonly scale: Int32Array;
   private xSign: ArrayLike<number> = [];
@@ -436,6 +439,7 @@ export class FrameEncoder {
     this.prevIndices = new Int32Array(this.shape.stages).fill(-1);
     this.resid = new Float64Array(model.bands);
     this.x0 = new Float64Array(model.bins);
+    this.x2 = new Float64Array(model.bins);
     this.m = new Float64Array(model.bins);
     this.scale = new Int32Array(model.bins);
     // Worst case: every bin at MAX_BIN_BITS plus the fixed fields, far above any budget.
@@ -454,15 +458,26 @@ export class FrameEncoder {
     this.xSign = X;
     const { bins, bands } = sh;
     // Envelope and sequential MSVQ search (DESIGN §2: stage t quantizes what stages < t leave).
-    // e = log(A·X² + ε) (envelopeOf) over A's nonzero entries only: same sums, same order.
+    // e = log(A·X² + ε) (envelopeOf) over A's nonzero entries only: same sums, same order. A
+    // trained A = exp(α) has no zeros: then plain rows against X² squared once per bin.
     const { rowStart, cols, vals } = this.sparseA;
-    for (let d = 0; d < bands; d++) {
-      let acc = 0;
-      for (let q = rowStart[d]; q < rowStart[d + 1]; q++) {
-        const x = X[cols[q]];
-        acc += vals[q] * (x * x);
+    if (vals.length === bands * bins) {
+      const x2 = this.x2;
+      for (let k = 0; k < bins; k++) x2[k] = X[k] * X[k];
+      for (let d = 0, o = 0; d < bands; d++, o += bins) {
+        let acc = 0;
+        for (let k = 0; k < bins; k++) acc += vals[o + k] * x2[k];
+        this.resid[d] = Math.log(acc + ENVELOPE_FLOOR);
       }
-      this.resid[d] = Math.log(acc + ENVELOPE_FLOOR);
+    } else {
+      for (let d = 0; d < bands; d++) {
+        let acc = 0;
+        for (let q = rowStart[d]; q < rowStart[d + 1]; q++) {
+          const x = X[cols[q]];
+          acc += vals[q] * (x * x);
+        }
+        this.resid[d] = Math.log(acc + ENVELOPE_FLOOR);
+      }
     }
     const searchers = sh.searchers;
     for (let t = 0; t < sh.stages; t++) {
@@ -569,11 +584,24 @@ export class FrameEncoder {
     let best = Infinity;
     let lag = 0;
     const first = this.prevCombLag;
+    const COST = COST_BY_MAGNITUDE;
     for (let n = 0; n < COMB_LAGS; n++) {
       const L = n === 0 ? first : n <= first ? n - 1 : n;
       const comb = COMB_OFFSETS[L];
+      // Same sum in the same order, 8 bins at a time; the early exit is checked every 8 bins
+      // (a lag abandoned later is still worse: partial sums of costs ≥ 0 never decrease).
       let c = 0;
-      for (let k = 0; k < COMB_BINS && c <= best; k++) c += COST_BY_MAGNITUDE[rows[k] + comb[k]];
+      for (let k = 0; k < COMB_BINS; k += 8) {
+        c += COST[rows[k] + comb[k]];
+        c += COST[rows[k + 1] + comb[k + 1]];
+        c += COST[rows[k + 2] + comb[k + 2]];
+        c += COST[rows[k + 3] + comb[k + 3]];
+        c += COST[rows[k + 4] + comb[k + 4]];
+        c += COST[rows[k + 5] + comb[k + 5]];
+        c += COST[rows[k + 6] + comb[k + 6]];
+        c += COST[rows[k + 7] + comb[k + 7]];
+        if (c > best) break;
+      }
       if (c < best || (c === best && L < lag)) {
         best = c;
         lag = L;
