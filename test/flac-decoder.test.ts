@@ -18,7 +18,8 @@ const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtur
 
 interface FixtureEntry { file: string; kind: SignalKind; channels: number; bits: number; rate: number; frames: number; seed: number }
 const MANIFEST: FixtureEntry[] = JSON.parse(readFileSync(path.join(FIXTURES, 'manifest.json'), 'utf8'));
-const fixture = (name: string): Uint8Array => readFileSync(path.join(FIXTURES, name));
+/** A fixture as a plain Uint8Array (a Buffer's slice() would be a view, and mutations would leak between cases). */
+const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(path.join(FIXTURES, name)));
 
 let dir: string;
 beforeAll(() => { dir = mkdtempSync(path.join(tmpdir(), 'nsvq-flac-')); });
