@@ -132,6 +132,24 @@ describe('hand-made streams: features the reference encoder does not emit', () =
     expect(firstMismatch(decodeFlacBytes(bytes).channels[0], target, 24)).toBe(-1);
   });
 
+  it('Rice codes of residuals at the int32 limits (5-bit parameter 30, quotients past the int32 fast path)', () => {
+    // 24-bit LPC of order 1 with coefficient 256 and shift 0: the prediction 256·x[i−1] is near
+    // ±2^31, so residuals reach the int32 limits while every sample stays exact in float32.
+    const x = [8388607, 8388607, 8388606, 8388605, 1, -8388608, -8388608, -8388607, -1, 0];
+    const residual = x.slice(1).map((v, i) => v - 256 * x[i]);
+    expect(Math.max(...residual.map(Math.abs))).toBeGreaterThan(2 ** 31 - 2 ** 24);
+    for (const r of residual) expect(r === (r | 0)).toBe(true);
+    const sub = (w: BitWriter): void => {
+      w.put(0, 1).put(0b100000, 6).put(0, 1).put(x[0], 24); // LPC order 1, warm-up sample
+      w.put(14, 4).put(0, 5).put(256, 15); // precision 15, shift 0, c = 256
+      w.put(1, 2).put(0, 4).put(30, 5);
+      for (const r of residual) w.rice(r, 30);
+    };
+    const bytes = concat(streamHead({ sampleRate: 44100, channels: 1, bits: 24, total: x.length }),
+      frame({ number: 0, blockSize: x.length, assignment: 0, subframes: sub }));
+    expect(firstMismatch(decodeFlacBytes(bytes).channels[0], x, 24)).toBe(-1);
+  });
+
   it('32-bit side/right stereo: the side channel is a 33-bit VERBATIM subframe', () => {
     const left = [2147483647, -2147483648, 0, -1, 123456789];
     const right = [-2147483648, 2147483647, 5, 1, -987654321];
