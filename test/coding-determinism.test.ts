@@ -57,3 +57,42 @@ describe('envelope search seeded with a hint', () => {
     }
   });
 });
+
+describe('envelope search: WebAssembly SIMD scan = JS scan = brute force', () => {
+  it('gives the same index on random queries, with duplicated codewords (ties → lowest index)', () => {
+    const rnd = mulberry32(23);
+    const k = 1024;
+    const dim = 16;
+    const cb = new Float32Array(k * dim);
+    for (let i = 0; i < cb.length; i++) cb[i] = (rnd() - 0.5) * 3 * (1 + ((i % dim) < 3 ? 6 : 0));
+    // Exact duplicates at several distances in index and scan order.
+    for (const [a, b] of [[3, 700], [10, 11], [500, 20], [1023, 0]]) cb.copyWithin(b * dim, a * dim, a * dim + dim);
+    const wasm = new NearestSearcher(cb, k, dim);
+    const js = new NearestSearcher(cb, k, dim);
+    js.disableWasm();
+    expect(js.usesWasm).toBe(false);
+    expect(typeof wasm.usesWasm).toBe('boolean'); // false only on a runtime without SIMD
+    const x = new Float64Array(dim);
+    const bad: string[] = [];
+    for (let trial = 0; trial < 1500; trial++) {
+      // Every 5th query sits exactly on a duplicated codeword: an exact tie at distance 0.
+      const dup = [3, 10, 500, 1023][trial % 4];
+      for (let d = 0; d < dim; d++) x[d] = trial % 5 === 0 ? cb[dup * dim + d] : (rnd() - 0.5) * 10;
+      let best = Infinity;
+      let bi = -1;
+      for (let c = 0; c < k; c++) {
+        let dist = 0;
+        for (let d = 0; d < dim; d++) dist += (x[d] - cb[c * dim + d]) ** 2;
+        if (dist < best) {
+          best = dist;
+          bi = c;
+        }
+      }
+      const hint = trial % 3 === 0 ? -1 : Math.floor(rnd() * k);
+      const a = wasm.nearest(x, hint);
+      const b = js.nearest(x, hint);
+      if (a !== b || a !== bi) bad.push(`${trial}: wasm ${a} js ${b} brute ${bi}`);
+    }
+    expect(bad.slice(0, 5)).toEqual([]);
+  });
+});

@@ -13,7 +13,13 @@
  * rotation (float64; measured faster than a float32 copy, which V8 must widen per load): only
  * near-exact ties can resolve differently from a naive search, and always the same way.
  * Ties at equal computed distance → lowest codeword index.
+ *
+ * For dim = 16 and an even codebook size the window scan runs in a generated WebAssembly SIMD
+ * kernel (scan16Wasm below) that computes two codewords per f64x2 vector with exactly the JS
+ * arithmetic per lane (t = x − c, d += t·t, no fused multiply-add), so it returns the same index;
+ * without SIMD support the JS scan is used.
  */
+import { OP, SIMD, SIMD_PREFIX, VAL, VOID_BLOCK, buildWasmModule, instantiateWasm, uleb, type WasmMemory } from '../util/wasm-module-builder.js';
 
 export class NearestSearcher {
   readonly k: number;
@@ -47,6 +53,20 @@ export class NearestSearcher {
       this.first[i] = rot[idx[i] * dim];
     }
     this.xr = new Float64Array(dim);
+    this.kernel = dim === 16 && k % 2 === 0 ? Scan16Kernel.create(this.rotated, this.order, k) : null;
+  }
+
+  /** The WebAssembly window scan, or null (odd k, dim ≠ 16, or no SIMD in this runtime). */
+  private kernel: Scan16Kernel | null;
+
+  /** Whether this searcher scans with the WebAssembly kernel (for tests and benches). */
+  get usesWasm(): boolean {
+    return this.kernel !== null;
+  }
+
+  /** Force the JS scan (tests compare both paths). */
+  disableWasm(): void {
+    this.kernel = null;
   }
 
   /**
@@ -106,6 +126,7 @@ export class NearestSearcher {
    */
   private nearest16(x0: number, seed: number): number {
     const { k, first } = this;
+    if (this.kernel !== null) return this.kernel.nearest(this.xr, first, seed, k);
     const centre = lowerBound(first, x0);
     const p0 = Math.max(0, centre - (PROBE >> 1));
     const p1 = Math.min(k, p0 + PROBE);
@@ -248,4 +269,152 @@ function principalAxes(codebook: Float32Array, k: number, dim: number): Float64A
   const axes = new Float64Array(dim * dim);
   for (let r = 0; r < dim; r++) for (let d = 0; d < dim; d++) axes[r * dim + d] = v[d * dim + eig[r]];
   return axes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebAssembly SIMD window scan for dim = 16
+
+/** SIMD opcodes beyond the shared builder's list (WebAssembly SIMD spec, binary encoding). */
+const SIMD_EXTRA = { load64Splat: 0x0a, f64x2Splat: 0x14, f64x2Gt: 0x4a, i64x2AllTrue: 0xc3, f64x2Sub: 0xf1 } as const;
+/** Core opcodes beyond the shared builder's list (spec §5.4). */
+const OPX = {
+  else: 0x05, i32Load: 0x28, f64Load: 0x2b, i32Store: 0x36, f64Eq: 0x61, f64Lt: 0x63, i32LtS: 0x48, i32And: 0x71, i32Or: 0x72,
+} as const;
+/** Bytes of one block: 2 codewords × 16 components × f64, lane-interleaved per component. */
+const BLOCK_BYTES = 256;
+
+/**
+ * Module for a codebook of k (even) codewords. Memory: blocks [0, k/2) at 0 (block b, component
+ * d: lanes c_{2b,d}, c_{2b+1,d}), then the codeword index per scan position (i32), the query
+ * (16 f64), the best distance (f64) and its index (i32). Export scan(b0, b1) scans blocks
+ * [b0, b1) and updates best / index in memory.
+ */
+function buildScan16Module(k: number): { bytes: Uint8Array; orderAt: number; queryAt: number; bestAt: number; indexAt: number } {
+  const orderAt = (k / 2) * BLOCK_BYTES;
+  const queryAt = orderAt + 4 * k + (k % 4 === 0 ? 0 : 8);
+  const bestAt = queryAt + 16 * 8;
+  const indexAt = bestAt + 8;
+  const pages = Math.ceil((indexAt + 8) / 65536);
+  const c: number[] = [];
+  const simd = (op: number, ...imm: number[]): void => void c.push(SIMD_PREFIX, ...uleb(op), ...imm);
+  const get = (l: number): void => void c.push(OP.localGet, ...uleb(l));
+  const set = (l: number): void => void c.push(OP.localSet, ...uleb(l));
+  const i32 = (v: number): void => void c.push(OP.i32Const, ...sleb32(v));
+  // params: 0 b0 (block counter), 1 b1; locals: 2 p (byte offset), 3 bestIdx, 4 ci, 5 best, 6 d,
+  // 7..22 X_d (query splats), 23 acc, 24 t, 25 B (best splat).
+  const B0 = 0, B1 = 1, P = 2, BI = 3, CI = 4, BEST = 5, D = 6, X = 7, ACC = 23, T = 24, BV = 25;
+  // Prologue: load best / index, splat the query.
+  i32(0); c.push(OPX.f64Load, 3, ...uleb(bestAt)); set(BEST);
+  i32(0); c.push(OPX.i32Load, 2, ...uleb(indexAt)); set(BI);
+  for (let d = 0; d < 16; d++) {
+    i32(0); simd(SIMD_EXTRA.load64Splat, 3, ...uleb(queryAt + 8 * d)); set(X + d);
+  }
+  get(BEST); simd(SIMD_EXTRA.f64x2Splat); set(BV);
+  get(B0); get(B1); c.push(OP.i32GeU, OP.if, VOID_BLOCK, 0x0f /* return */, OP.end);
+  get(B0); i32(BLOCK_BYTES); c.push(OP.i32Mul); set(P);
+  c.push(OP.loop, VOID_BLOCK);
+  c.push(OP.block, VOID_BLOCK); // br 0 here = next block
+  for (let d = 0; d < 16; d++) {
+    get(X + d); get(P); simd(SIMD.load, 4, ...uleb(16 * d)); simd(SIMD_EXTRA.f64x2Sub); set(T);
+    get(T); get(T); simd(SIMD.f64x2Mul);
+    if (d === 0) set(ACC);
+    else {
+      // acc = acc + t·t (the JS order: d += t * t)
+      set(T); get(ACC); get(T); simd(SIMD.f64x2Add); set(ACC);
+    }
+    if (d === 3 || d === 7 || d === 11) {
+      // Both lanes already beyond the best: next block.
+      get(ACC); get(BV); simd(SIMD_EXTRA.f64x2Gt); simd(SIMD_EXTRA.i64x2AllTrue); c.push(OP.brIf, 0);
+    }
+  }
+  for (let lane = 0; lane < 2; lane++) {
+    get(ACC); simd(SIMD.f64x2ExtractLane, lane); set(D);
+    // ci = order[2b + lane]; p/256·8 = 2b·4
+    get(P); i32(5); c.push(0x76 /* i32.shr_u */); c.push(OPX.i32Load, 2, ...uleb(orderAt + 4 * lane)); set(CI);
+    // if (d < best || (d === best && ci < bestIdx))
+    get(D); get(BEST); c.push(OPX.f64Lt);
+    get(D); get(BEST); c.push(OPX.f64Eq); get(CI); get(BI); c.push(OPX.i32LtS); c.push(OPX.i32And);
+    c.push(OPX.i32Or);
+    c.push(OP.if, VOID_BLOCK);
+    get(D); set(BEST); get(CI); set(BI); get(BEST); simd(SIMD_EXTRA.f64x2Splat); set(BV);
+    c.push(OP.end);
+  }
+  c.push(OP.end); // block
+  get(P); i32(BLOCK_BYTES); c.push(OP.i32Add); set(P);
+  get(B0); i32(1); c.push(OP.i32Add); c.push(OP.localTee, ...uleb(B0));
+  get(B1); c.push(OP.i32LtU); c.push(OP.brIf, 0);
+  c.push(OP.end); // loop
+  i32(0); get(BEST); c.push(OP.f64Store, 3, ...uleb(bestAt));
+  i32(0); get(BI); c.push(OPX.i32Store, 2, ...uleb(indexAt));
+  c.push(OP.end);
+  const bytes = buildWasmModule({
+    functions: [{ name: 'scan', params: [VAL.i32, VAL.i32], results: [], locals: [[3, VAL.i32], [2, VAL.f64], [19, VAL.v128]], code: c }],
+    memoryPages: pages,
+    memoryName: 'memory',
+  });
+  return { bytes, orderAt, queryAt, bestAt, indexAt };
+}
+
+function sleb32(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+/** One instance (own memory) of the scan module per codebook. */
+class Scan16Kernel {
+  private constructor(
+    private readonly scan: (b0: number, b1: number) => void,
+    private readonly query: Float64Array,
+    private readonly best: Float64Array,
+    private readonly index: Int32Array,
+  ) {}
+
+  static create(rotated: Float64Array, order: Int32Array, k: number): Scan16Kernel | null {
+    const mod = buildScan16Module(k);
+    const ex = instantiateWasm(mod.bytes);
+    if (!ex) return null;
+    const mem = ex.memory as WasmMemory;
+    const blocks = new Float64Array(mem.buffer, 0, (k / 2) * 32);
+    for (let b = 0; b < k / 2; b++) {
+      for (let d = 0; d < 16; d++) {
+        blocks[b * 32 + 2 * d] = rotated[2 * b * 16 + d];
+        blocks[b * 32 + 2 * d + 1] = rotated[(2 * b + 1) * 16 + d];
+      }
+    }
+    new Int32Array(mem.buffer, mod.orderAt, k).set(order);
+    return new Scan16Kernel(
+      ex.scan as (b0: number, b1: number) => void,
+      new Float64Array(mem.buffer, mod.queryAt, 16),
+      new Float64Array(mem.buffer, mod.bestAt, 1),
+      new Int32Array(mem.buffer, mod.indexAt, 1),
+    );
+  }
+
+  /** nearest16 with the window scans in WebAssembly (whole blocks: extra codewords cannot win). */
+  nearest(xr: Float64Array, first: Float64Array, seed: number, k: number): number {
+    this.query.set(xr);
+    this.best[0] = Infinity;
+    this.index[0] = 0;
+    const x0 = xr[0];
+    const centre = lowerBound(first, x0);
+    const p0 = Math.max(0, centre - (PROBE >> 1));
+    const p1 = Math.min(k, p0 + PROBE);
+    if (seed >= 0) this.scan(seed >> 1, (seed >> 1) + 1);
+    this.scan(p0 >> 1, (p1 + 1) >> 1);
+    const r = Math.sqrt(this.best[0] * (1 + 1e-12)) * (1 + 1e-12);
+    const w0 = lowerBound(first, x0 - r);
+    let w1 = lowerBound(first, x0 + r);
+    while (w1 < k && first[w1] <= x0 + r) w1++;
+    if (w0 < p0) this.scan(w0 >> 1, (p0 + 1) >> 1);
+    if (p1 < w1) this.scan(p1 >> 1, (w1 + 1) >> 1);
+    return this.index[0];
+  }
 }
