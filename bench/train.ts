@@ -193,15 +193,19 @@ async function main(): Promise<void> {
     const files = readdirSync(LJ).filter((f) => f.endsWith('.flac')).sort().slice(0, EXTRACT_FILES).map((f) => path.join(LJ, f));
     const inThread = new FeatureWorkers(1);
     const times: Record<'oneThread' | 'twoThreads', number[]> = { oneThread: [], twoThreads: [] };
+    const cpu: Record<'oneThread' | 'twoThreads', number[]> = { oneThread: [], twoThreads: [] };
     for (let r = 0; r < 2; r++) {
       for (const mode of ['oneThread', 'twoThreads'] as const) {
         const dir = mkdtempSync(path.join(tmpdir(), 'nsvq-bench-extract-'));
+        const c0 = process.cpuUsage(); // all threads of the process, workers included
         const t0 = performance.now();
         const res = await indexFiles(files, { run: (mode === 'twoThreads' ? workers : inThread).run, cacheDir: dir, concurrency: 4 });
         times[mode].push((performance.now() - t0) / 1000);
+        const c = process.cpuUsage(c0);
+        cpu[mode].push((c.user + c.system) / 1e6);
         rmSync(dir, { recursive: true, force: true });
         if (res.files.length !== files.length) throw new Error(`extraction failed for ${res.failed.length} files`);
-        process.stderr.write(`extraction round ${r + 1} ${mode}: ${times[mode][r].toFixed(1)} s for ${files.length} files\n`);
+        process.stderr.write(`extraction round ${r + 1} ${mode}: ${times[mode][r].toFixed(1)} s wall, ${cpu[mode][r].toFixed(1)} s cpu for ${files.length} files\n`);
       }
     }
     extraction = {
@@ -210,7 +214,9 @@ async function main(): Promise<void> {
       secondsOneThread: median(times.oneThread),
       secondsTwoThreads: median(times.twoThreads),
       speedupTwoThreads: median(times.oneThread) / median(times.twoThreads),
-      raw: times,
+      cpuSecondsOneThread: median(cpu.oneThread),
+      cpuSecondsTwoThreads: median(cpu.twoThreads),
+      raw: { wall: times, cpu },
     };
   }
   await workers.close();
@@ -272,8 +278,11 @@ async function main(): Promise<void> {
     );
   }
   if (extraction) {
-    const e = extraction as { files: number; secondsOneThread: number; secondsTwoThreads: number; speedupTwoThreads: number };
-    lines.push(`first pass over ${e.files} new LJSpeech files: ${e.secondsOneThread.toFixed(1)} s on the calling thread, ${e.secondsTwoThreads.toFixed(1)} s with a feature worker too (${e.speedupTwoThreads.toFixed(2)}×)`);
+    const e = extraction as { files: number; secondsOneThread: number; secondsTwoThreads: number; speedupTwoThreads: number; cpuSecondsOneThread: number; cpuSecondsTwoThreads: number };
+    lines.push(
+      `first pass over ${e.files} new LJSpeech files: ${e.secondsOneThread.toFixed(1)} s wall / ${e.cpuSecondsOneThread.toFixed(1)} s cpu on the calling thread, ` +
+      `${e.secondsTwoThreads.toFixed(1)} s wall / ${e.cpuSecondsTwoThreads.toFixed(1)} s cpu with a feature worker too (${e.speedupTwoThreads.toFixed(2)}× wall)`,
+    );
   }
   lines.push(
     `peak RSS of this bench ${maxRssMiB} MiB; for 100 h: streaming loader ≈ ${memory100h.streamingLoaderMiB} MiB (default window), ` +

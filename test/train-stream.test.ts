@@ -3,13 +3,14 @@
  * random access, the frame store's worker threads and its change detection.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BatchStream } from '../src/train/batch-stream.js';
 import { EpochPlan } from '../src/train/shuffle.js';
 import { CachedFrameSource, evenlySpacedFrames, FeatureWorkers, indexFiles, type FrameSource } from '../src/train/frame-store.js';
 import { subsampleFrames } from '../src/train/dataset.js';
+import { featureCacheEntry } from '../src/train/features.js';
 import { writeWav16 } from '../src/audio/wav-write.js';
 import { UserError } from '../src/errors.js';
 import { Rng } from '../src/vq/random.js';
@@ -212,8 +213,15 @@ describe('frame store', () => {
       expect(a.files.length).toBe(3);
       expect(a.failed.map((f) => path.basename(f.file))).toEqual(['broken.wav']);
       expect(b.cacheHits).toBe(0);
+      // Re-indexing takes the counts from the entries' sidecars without reading the features: a
+      // damaged entry goes unnoticed here, and is rebuilt (same frames) when it is read.
+      const entry0 = featureCacheEntry(path.join(dir, 'c2'), b.files[0].contentHash);
+      expect(existsSync(`${entry0}.active.json`)).toBe(true);
+      writeFileSync(entry0, 'damaged');
       const again = await indexFiles(files, { run: pool.run, cacheDir: path.join(dir, 'c2') });
       expect(again.cacheHits).toBe(3);
+      expect(again.files).toEqual(b.files);
+      expect(readFileSync(entry0, 'utf8')).toBe('damaged');
       const sa = new CachedFrameSource(a.files, inThread.run, path.join(dir, 'c1'));
       const sb = new CachedFrameSource(b.files, pool.run, path.join(dir, 'c2'));
       for (let i = 0; i < 3; i++) {

@@ -67,12 +67,17 @@ export function speakerOf(file: string): string {
   return `dir-${path.basename(path.dirname(file))}`;
 }
 
+/** The cache entry of a file with this content (sha256 hex) under `cacheDir`. */
+export function featureCacheEntry(cacheDir: string, contentHash: string): string {
+  return path.join(cacheDir, 'features', `${contentHash.slice(0, 32)}-${featureSettingsKey()}.nsvqf`);
+}
+
 /** MDCT frames of a file, from the cache when possible. */
 export async function fileFeatures(file: string, opts: FeatureOptions = {}): Promise<{ features: FileFeatures; cached: boolean }> {
   const bytes = readFileSync(file);
   const contentHash = createHash('sha256').update(bytes).digest('hex');
   const cacheDir = opts.cacheDir === undefined ? defaultCacheDir() : opts.cacheDir;
-  const entry = cacheDir === null ? null : path.join(cacheDir, 'features', `${contentHash.slice(0, 32)}-${featureSettingsKey()}.nsvqf`);
+  const entry = cacheDir === null ? null : featureCacheEntry(cacheDir, contentHash);
   if (entry && existsSync(entry)) {
     const hit = readCacheEntry(readFileSync(entry), file, contentHash);
     if (hit) return { features: hit, cached: true };
