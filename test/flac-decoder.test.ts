@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -269,6 +269,17 @@ describe('streaming', () => {
     expect(got).toBe(100);
     expect(bytes.length).toBeGreaterThan(800_000);
     expect(peak).toBeLessThanOrEqual(2 * 65536 + 16);
+  });
+
+  it.skipIf(!existsSync('/proc/self/fd'))('opening, iterating to the end, and stopping early leave no file descriptor open', async () => {
+    const p = path.join(FIXTURES, 'modes-2ch-16bit-44100-ms.flac');
+    const before = readdirSync('/proc/self/fd').length;
+    await openSpeechStream(p);
+    expect(readdirSync('/proc/self/fd').length).toBe(before);
+    for await (const _ of (await openSpeechStream(p)).chunks) { /* drain */ }
+    expect(readdirSync('/proc/self/fd').length).toBe(before);
+    for await (const _ of (await openSpeechStream(p)).chunks) break;
+    expect(readdirSync('/proc/self/fd').length).toBe(before);
   });
 
   it('openSpeechStream streams FLAC in several chunks, equal to loadSpeech', async () => {

@@ -68,6 +68,7 @@ export class FlacStreamDecoder {
   private variable: boolean | undefined;
   private frames = 0;
   private decoded = 0;
+  private finished = false;
 
   constructor(private readonly name = 'input') {}
 
@@ -92,6 +93,7 @@ export class FlacStreamDecoder {
   }
 
   push(chunk: Uint8Array): FlacBlock[] {
+    if (this.finished) throw new Error('FlacStreamDecoder: push after finish');
     let c = chunk;
     if (this.skip > 0) {
       const k = Math.min(this.skip, c.length);
@@ -108,6 +110,8 @@ export class FlacStreamDecoder {
 
   /** End of input: the remaining frames, or a UserError if the file is cut short. */
   finish(): FlacBlock[] {
+    if (this.finished) throw new Error('FlacStreamDecoder: finish called twice');
+    this.finished = true;
     const out: FlacBlock[] = [];
     if (this.skip > 0 && this.state !== 'done') this.truncated('the input ends inside a metadata block or tag');
     this.run(out, true);
