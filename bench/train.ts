@@ -11,7 +11,9 @@
  *     vs the calling thread + one feature worker, on LJSpeech files (22.05 kHz, so resampling is
  *     included), in fresh caches, interleaved;
  *  4. extrapolations to LibriSpeech train-clean-100 (100 h ≈ 18 M frames): time per epoch and
- *     memory of the streaming loader vs holding every frame in memory (the loader before it).
+ *     memory of the streaming loader vs holding every frame in memory (the loader before it);
+ *  5. the loader alone on a synthetic source of train-clean-100's size (28 539 files, 18 M
+ *     frames made on the fly) with the default window: frames held and RSS while it streams.
  *
  * Data: ../shared/speech/LibriSpeech/train-clean-100 (feature cache in .cache/), or synthetic
  * frames without ../shared (then sections 2 and 3 are skipped). The machine is shared, so wall
@@ -26,7 +28,7 @@ import { initTfBackend } from '../src/train/tf-backend.js';
 import { Trainer } from '../src/train/trainer.js';
 import { prepareTrainingData } from '../src/train/dataset.js';
 import { BatchStream } from '../src/train/batch-stream.js';
-import { FeatureWorkers, indexFiles } from '../src/train/frame-store.js';
+import { FeatureWorkers, indexFiles, type FrameSource } from '../src/train/frame-store.js';
 import { defaultCacheDir } from '../src/train/features.js';
 import { SearchPool } from '../src/vq/search-pool.js';
 import { Rng } from '../src/vq/random.js';
@@ -65,6 +67,49 @@ function syntheticFrames(n: number): Float32Array {
 }
 
 const mib = (bytes: number): number => Math.round(bytes / 2 ** 20);
+
+/** Files of about 12.6 s (630 frames ± 50%), frames made on the fly: a stand-in for 100 h of features. */
+class SyntheticSource implements FrameSource {
+  readonly bins = 320;
+  readonly activeCounts: number[];
+  constructor(files: number, totalFrames: number) {
+    const rng = new Rng(7);
+    const mean = totalFrames / files;
+    this.activeCounts = Array.from({ length: files }, () => Math.round(mean * (0.5 + rng.uniform())));
+  }
+  async readActive(file: number): Promise<Float32Array> {
+    await new Promise((r) => setImmediate(r));
+    const x = new Float32Array(this.activeCounts[file] * this.bins);
+    for (let i = 0; i < x.length; i += 7) x[i] = (file % 97) * 1e-3;
+    return x;
+  }
+}
+
+async function streamLargeSource(windows: number): Promise<Record<string, number>> {
+  const source = new SyntheticSource(TRAIN_CLEAN_100_FILES, EPOCH_FRAMES);
+  const stream = new BatchStream(source, { batch: BATCH, seed: 1, shuffleFrames: DEFAULT_SHUFFLE_FRAMES });
+  const perWindow = DEFAULT_SHUFFLE_FRAMES / BATCH;
+  const rssAfter: number[] = [];
+  const t0 = performance.now();
+  for (let b = 0; b < windows * perWindow; b++) {
+    await stream.get(0, b);
+    if ((b + 1) % perWindow === 0) rssAfter.push(process.memoryUsage().rss);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  stream.close();
+  return {
+    files: TRAIN_CLEAN_100_FILES,
+    frames: stream.plan.total,
+    windowsPerEpoch: stream.plan.windowsPerEpoch,
+    windowsStreamed: windows,
+    peakHeldFrames: stream.stats.peakHeldFrames,
+    peakHeldMiB: mib(stream.stats.peakHeldFrames * BYTES_PER_FRAME),
+    rssMiBFirst: mib(rssAfter[0]),
+    rssMiBLast: mib(rssAfter[rssAfter.length - 1]),
+    rssMiBMax: mib(Math.max(...rssAfter)),
+    loaderOnlyFramesPerSecond: (windows * DEFAULT_SHUFFLE_FRAMES) / seconds,
+  };
+}
 
 async function main(): Promise<void> {
   const backend = await initTfBackend('auto');
@@ -223,6 +268,8 @@ async function main(): Promise<void> {
 
   // 4. Memory for train-clean-100 (100 h).
   const maxRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  // 5. The loader alone on a source of that size (after the peak RSS above is taken).
+  const large = await streamLargeSource(4);
   let activeShare = 0.8;
   if (data) {
     let all = 0;
@@ -254,6 +301,7 @@ async function main(): Promise<void> {
     extraction,
     maxRssMiB,
     memory100h,
+    syntheticTrainClean100Loader: large,
     epochFrames: EPOCH_FRAMES,
     raw: results,
     note: 'shared machine: wall times include contention from other jobs; compare modes measured interleaved in this run',
@@ -287,6 +335,11 @@ async function main(): Promise<void> {
   lines.push(
     `peak RSS of this bench ${maxRssMiB} MiB; for 100 h: streaming loader ≈ ${memory100h.streamingLoaderMiB} MiB (default window), ` +
     `all frames in memory ≈ ${(memory100h.inMemoryLoaderMiB / 1024).toFixed(0)} GiB; feature store on disk ≈ ${memory100h.featureStoreOnDiskGiB} GiB`,
+  );
+  lines.push(
+    `loader alone on a synthetic ${large.files}-file, ${(large.frames / 1e6).toFixed(1)} M-frame source (default window, ${large.windowsStreamed} of ${large.windowsPerEpoch} windows): ` +
+    `at most ${large.peakHeldFrames} frames (${large.peakHeldMiB} MiB) held, RSS ${large.rssMiBFirst} MiB after the first window, ${large.rssMiBLast} MiB after the last; ` +
+    `${(large.loaderOnlyFramesPerSecond / 1e3).toFixed(0)} k frames/s`,
   );
   process.stdout.write(lines.join('\n') + '\n');
 }
