@@ -258,7 +258,7 @@ class FrameShape {
     this.baseScale = new Int32Array(model.bins);
     this.level = new Float64Array(model.bands);
     this.sparseB = sparseRows(model.synthesis, model.bins, model.bands);
-    this.denseB = model.bands === 16 && this.sparseB.vals.length === model.bins * 16 ? this.sparseB.vals : null;
+    this.denseB = model.bands === 16 && model.bins % 2 === 0 && this.sparseB.vals.length === model.bins * 16 ? this.sparseB.vals : null;
     this.ySquare = new Float64Array(model.bins);
     this.yBits = new Uint32Array(this.ySquare.buffer);
     this.thetaSteps = scaleIndexOffsets(model);
@@ -288,13 +288,20 @@ class FrameShape {
     if (dense !== null) {
       const l0 = level[0], l1 = level[1], l2 = level[2], l3 = level[3], l4 = level[4], l5 = level[5], l6 = level[6], l7 = level[7];
       const l8 = level[8], l9 = level[9], l10 = level[10], l11 = level[11], l12 = level[12], l13 = level[13], l14 = level[14], l15 = level[15];
-      for (let k = 0, o = 0; k < bins; k++, o += 16) {
-        let acc = 0;
-        acc += dense[o] * l0; acc += dense[o + 1] * l1; acc += dense[o + 2] * l2; acc += dense[o + 3] * l3;
-        acc += dense[o + 4] * l4; acc += dense[o + 5] * l5; acc += dense[o + 6] * l6; acc += dense[o + 7] * l7;
-        acc += dense[o + 8] * l8; acc += dense[o + 9] * l9; acc += dense[o + 10] * l10; acc += dense[o + 11] * l11;
-        acc += dense[o + 12] * l12; acc += dense[o + 13] * l13; acc += dense[o + 14] * l14; acc += dense[o + 15] * l15;
-        s[k] = acc > 1e-30 ? acc : 1e-30;
+      // Two bins per iteration: two independent chains of additions (each in band order).
+      for (let k = 0, o = 0; k < bins; k += 2, o += 32) {
+        let a = 0;
+        let b = 0;
+        a += dense[o] * l0; b += dense[o + 16] * l0; a += dense[o + 1] * l1; b += dense[o + 17] * l1;
+        a += dense[o + 2] * l2; b += dense[o + 18] * l2; a += dense[o + 3] * l3; b += dense[o + 19] * l3;
+        a += dense[o + 4] * l4; b += dense[o + 20] * l4; a += dense[o + 5] * l5; b += dense[o + 21] * l5;
+        a += dense[o + 6] * l6; b += dense[o + 22] * l6; a += dense[o + 7] * l7; b += dense[o + 23] * l7;
+        a += dense[o + 8] * l8; b += dense[o + 24] * l8; a += dense[o + 9] * l9; b += dense[o + 25] * l9;
+        a += dense[o + 10] * l10; b += dense[o + 26] * l10; a += dense[o + 11] * l11; b += dense[o + 27] * l11;
+        a += dense[o + 12] * l12; b += dense[o + 28] * l12; a += dense[o + 13] * l13; b += dense[o + 29] * l13;
+        a += dense[o + 14] * l14; b += dense[o + 30] * l14; a += dense[o + 15] * l15; b += dense[o + 31] * l15;
+        s[k] = a > 1e-30 ? a : 1e-30;
+        s[k + 1] = b > 1e-30 ? b : 1e-30;
       }
     } else {
       const { rowStart, cols, vals } = this.sparseB;
@@ -395,7 +402,7 @@ function encodeMagnitude(enc: RangeEncoder, j: number, m: number): void {
 function decodeMagnitude(dec: RangeDecoder, j: number): number {
   const t = SCALE_TABLES[j];
   const L = t.lowBits;
-  let h = dec.decodeSymbol(t.cdf, ESC + 1);
+  let h = dec.decodeSymbolPow2(t.cdf, ESC + 1, TABLE_TOTAL_BITS); // cdf total is 2^15 (checked at load)
   if (h === ESC) {
     let n = dec.decodeBits(ESC_LENGTH_BITS);
     if (n > ESC_MAX_BITS) n = ESC_MAX_BITS; // only corrupt data gets here; stay bounded

@@ -25,6 +25,8 @@ const TOP = 2 ** 24;
 const TWO32 = 2 ** 32;
 /** Largest `total` a caller may use: keeps r = ⌊range/total⌋ ≥ 2^8 so precision loss is < 0.6%. */
 export const MAX_TOTAL = 1 << 16;
+/** 2^−n for n = 0..32 (exact doubles). */
+const INV_POW2 = Float64Array.from({ length: 33 }, (_, n) => 2 ** -n);
 
 export class RangeEncoder {
   private low = 0;
@@ -171,7 +173,11 @@ export class RangeDecoder {
   decodeBits(nbits: number): number {
     if (nbits === 0) return 0;
     const total = 1 << nbits;
-    const v = this.target(total);
+    // target(total) with ⌊range/2^n⌋ as an exact multiplication by 2^−n (no division).
+    const r = Math.floor(this.range * INV_POW2[nbits]);
+    this.r = r;
+    let v = Math.floor(this.code / r);
+    if (v >= total) v = total - 1;
     this.consume(v, 1, total);
     return v;
   }
@@ -193,6 +199,19 @@ export class RangeDecoder {
   decodeSymbol(cdf: ArrayLike<number>, n: number): number {
     const total = cdf[n];
     const v = this.target(total);
+    let s = 0;
+    while (cdf[s + 1] <= v) s++;
+    this.consume(cdf[s], cdf[s + 1] - cdf[s], total);
+    return s;
+  }
+
+  /** decodeSymbol for a table whose total is 2^totalBits (⌊range/total⌋ without a division). */
+  decodeSymbolPow2(cdf: ArrayLike<number>, n: number, totalBits: number): number {
+    const total = cdf[n];
+    const r = Math.floor(this.range * INV_POW2[totalBits]);
+    this.r = r;
+    let v = Math.floor(this.code / r);
+    if (v >= total) v = total - 1;
     let s = 0;
     while (cdf[s + 1] <= v) s++;
     this.consume(cdf[s], cdf[s + 1] - cdf[s], total);

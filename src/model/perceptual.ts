@@ -185,7 +185,47 @@ export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Flo
 function weightsAtBins16(c: Float64Array, ck: Float64Array, sk: Float64Array, half: number, n: number, res: Float64Array): void {
   const c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7];
   const c8 = c[8], c9 = c[9], c10 = c[10], c11 = c[11], c12 = c[12], c13 = c[13], c14 = c[14], c15 = c[15];
-  for (let k = 0, o = 0; k < half; k++, o += 16) {
+  let k = 0;
+  // Two bins per iteration (eight independent chains of additions, each in coefficient order).
+  for (let o = 0; k + 1 < half; k += 2, o += 32) {
+    let ocs = c0 * ck[o];
+    let oss = c0 * sk[o];
+    let ecs = c1 * ck[o + 1];
+    let ess = c1 * sk[o + 1];
+    let ocs2 = c0 * ck[o + 16];
+    let oss2 = c0 * sk[o + 16];
+    let ecs2 = c1 * ck[o + 17];
+    let ess2 = c1 * sk[o + 17];
+    ocs += c2 * ck[o + 2]; oss += c2 * sk[o + 2]; ecs += c3 * ck[o + 3]; ess += c3 * sk[o + 3];
+    ocs2 += c2 * ck[o + 18]; oss2 += c2 * sk[o + 18]; ecs2 += c3 * ck[o + 19]; ess2 += c3 * sk[o + 19];
+    ocs += c4 * ck[o + 4]; oss += c4 * sk[o + 4]; ecs += c5 * ck[o + 5]; ess += c5 * sk[o + 5];
+    ocs2 += c4 * ck[o + 20]; oss2 += c4 * sk[o + 20]; ecs2 += c5 * ck[o + 21]; ess2 += c5 * sk[o + 21];
+    ocs += c6 * ck[o + 6]; oss += c6 * sk[o + 6]; ecs += c7 * ck[o + 7]; ess += c7 * sk[o + 7];
+    ocs2 += c6 * ck[o + 22]; oss2 += c6 * sk[o + 22]; ecs2 += c7 * ck[o + 23]; ess2 += c7 * sk[o + 23];
+    ocs += c8 * ck[o + 8]; oss += c8 * sk[o + 8]; ecs += c9 * ck[o + 9]; ess += c9 * sk[o + 9];
+    ocs2 += c8 * ck[o + 24]; oss2 += c8 * sk[o + 24]; ecs2 += c9 * ck[o + 25]; ess2 += c9 * sk[o + 25];
+    ocs += c10 * ck[o + 10]; oss += c10 * sk[o + 10]; ecs += c11 * ck[o + 11]; ess += c11 * sk[o + 11];
+    ocs2 += c10 * ck[o + 26]; oss2 += c10 * sk[o + 26]; ecs2 += c11 * ck[o + 27]; ess2 += c11 * sk[o + 27];
+    ocs += c12 * ck[o + 12]; oss += c12 * sk[o + 12]; ecs += c13 * ck[o + 13]; ess += c13 * sk[o + 13];
+    ocs2 += c12 * ck[o + 28]; oss2 += c12 * sk[o + 28]; ecs2 += c13 * ck[o + 29]; ess2 += c13 * sk[o + 29];
+    ocs += c14 * ck[o + 14]; oss += c14 * sk[o + 14]; ecs += c15 * ck[o + 15]; ess += c15 * sk[o + 15];
+    ocs2 += c14 * ck[o + 30]; oss2 += c14 * sk[o + 30]; ecs2 += c15 * ck[o + 31]; ess2 += c15 * sk[o + 31];
+    let e1 = 1 + ecs;
+    let reA = e1 + ocs;
+    let imA = ess + oss;
+    let reB = e1 - ocs;
+    let imB = ess - oss;
+    res[k] = reA * reA + imA * imA;
+    res[n - 1 - k] = reB * reB + imB * imB;
+    e1 = 1 + ecs2;
+    reA = e1 + ocs2;
+    imA = ess2 + oss2;
+    reB = e1 - ocs2;
+    imB = ess2 - oss2;
+    res[k + 1] = reA * reA + imA * imA;
+    res[n - 2 - k] = reB * reB + imB * imB;
+  }
+  for (let o = k * 16; k < half; k++, o += 16) {
     let ocs = c0 * ck[o];
     let oss = c0 * sk[o];
     let ecs = c1 * ck[o + 1];
