@@ -78,11 +78,15 @@ export class FeatureWorkers {
         if (m.ok) p.resolve({ contentHash: m.contentHash, frames: m.frames, active: m.active, cached: m.cached, rows: m.rows });
         else p.reject(m.userError ? new UserError(m.error) : new Error(m.error));
       });
-      w.on('error', (e) => {
+      // A worker that dies fails its jobs and takes no more (they go to the others or run here).
+      const fail = (e: Error): void => {
+        this.busy[t] = Infinity;
         for (const [id, p] of this.pending) {
           if (p.worker === t) { p.reject(e); this.pending.delete(id); }
         }
-      });
+      };
+      w.on('error', fail);
+      w.on('exit', (code) => { if (!this.closed) fail(new Error(`feature worker exited (code ${code})`)); });
       this.workers.push(w);
       this.busy.push(0);
     }
@@ -92,7 +96,7 @@ export class FeatureWorkers {
     if (this.closed) return Promise.reject(new Error('feature workers are closed'));
     let t = -1;
     for (let i = 0; i < this.workers.length; i++) if (t < 0 || this.busy[i] < this.busy[t]) t = i;
-    if (t < 0 || this.busyHere < this.busy[t]) {
+    if (t < 0 || this.busyHere < this.busy[t] || this.busy[t] === Infinity) {
       this.busyHere++;
       const done = (): void => { this.busyHere--; };
       const p = runFeatureJob(job);
