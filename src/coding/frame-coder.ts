@@ -542,10 +542,21 @@ export class FrameEncoder {
     const { x0 } = this;
     const comb = combLag >= 0 ? COMB_OFFSETS[combLag] : null;
     let bits = 0;
-    for (let k = 0; k < x0.length; k++) {
+    const n = x0.length;
+    // Bins below COMB_BINS (with the comb offsets when on), then the rest: one loop each.
+    let k = 0;
+    if (comb !== null) {
+      for (; k < COMB_BINS; k++) {
+        const mk = Math.floor(x0[k] * g + ROUNDING_OFFSET);
+        let j = base[k] - gain + comb[k];
+        j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
+        bits += mk < COST_MAGNITUDES ? MAGNITUDE_COST[j * COST_MAGNITUDES + mk] : magnitudeBits(j, Math.min(mk, maxMagnitude(j)));
+        if (bits > target) return false;
+      }
+    }
+    for (; k < n; k++) {
       const mk = Math.floor(x0[k] * g + ROUNDING_OFFSET);
       let j = base[k] - gain;
-      if (comb !== null && k < COMB_BINS) j += comb[k];
       j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
       bits += mk < COST_MAGNITUDES ? MAGNITUDE_COST[j * COST_MAGNITUDES + mk] : magnitudeBits(j, Math.min(mk, maxMagnitude(j)));
       if (bits > target) return false;

@@ -285,13 +285,15 @@ const BLOCK_BYTES = 256;
 
 /**
  * Module for a codebook of k (even) codewords. Memory: blocks [0, k/2) at 0 (block b, component
- * d: lanes c_{2b,d}, c_{2b+1,d}), then the codeword index per scan position (i32), the query
- * (16 f64), the best distance (f64) and its index (i32). Export scan(b0, b1) scans blocks
- * [b0, b1) and updates best / index in memory.
+ * d: lanes c_{2b,d}, c_{2b+1,d}) and one padding block of NaN (a NaN distance never wins nor
+ * prunes), then the codeword index per scan position (i32), the query (16 f64), the best
+ * distance (f64) and its index (i32). Export scan(b0, b1) scans blocks [b0, b1) two at a time
+ * (four codewords: two independent addition chains), possibly one block past b1 (harmless: any
+ * extra codeword is a real one or the padding), and updates best / index in memory.
  */
 function buildScan16Module(k: number): { bytes: Uint8Array; orderAt: number; queryAt: number; bestAt: number; indexAt: number } {
-  const orderAt = (k / 2) * BLOCK_BYTES;
-  const queryAt = orderAt + 4 * k + (k % 4 === 0 ? 0 : 8);
+  const orderAt = (k / 2 + 1) * BLOCK_BYTES;
+  const queryAt = orderAt + 8 * Math.ceil((4 * (k + 2)) / 8);
   const bestAt = queryAt + 16 * 8;
   const indexAt = bestAt + 8;
   const pages = Math.ceil((indexAt + 8) / 65536);
@@ -301,8 +303,8 @@ function buildScan16Module(k: number): { bytes: Uint8Array; orderAt: number; que
   const set = (l: number): void => void c.push(OP.localSet, ...uleb(l));
   const i32 = (v: number): void => void c.push(OP.i32Const, ...sleb32(v));
   // params: 0 b0 (block counter), 1 b1; locals: 2 p (byte offset), 3 bestIdx, 4 ci, 5 best, 6 d,
-  // 7..22 X_d (query splats), 23 acc, 24 t, 25 B (best splat).
-  const B0 = 0, B1 = 1, P = 2, BI = 3, CI = 4, BEST = 5, D = 6, X = 7, ACC = 23, T = 24, BV = 25;
+  // 7..22 X_d (query splats), 23 acc, 24 t, 25 B (best splat), 26 acc2, 27 t2.
+  const B0 = 0, B1 = 1, P = 2, BI = 3, CI = 4, BEST = 5, D = 6, X = 7, ACC = 23, T = 24, BV = 25, ACC2 = 26, T2 = 27;
   // Prologue: load best / index, splat the query.
   i32(0); c.push(OPX.f64Load, 3, ...uleb(bestAt)); set(BEST);
   i32(0); c.push(OPX.i32Load, 2, ...uleb(indexAt)); set(BI);
@@ -313,24 +315,28 @@ function buildScan16Module(k: number): { bytes: Uint8Array; orderAt: number; que
   get(B0); get(B1); c.push(OP.i32GeU, OP.if, VOID_BLOCK, 0x0f /* return */, OP.end);
   get(B0); i32(BLOCK_BYTES); c.push(OP.i32Mul); set(P);
   c.push(OP.loop, VOID_BLOCK);
-  c.push(OP.block, VOID_BLOCK); // br 0 here = next block
+  c.push(OP.block, VOID_BLOCK); // br 0 here = next pair of blocks
   for (let d = 0; d < 16; d++) {
-    get(X + d); get(P); simd(SIMD.load, 4, ...uleb(16 * d)); simd(SIMD_EXTRA.f64x2Sub); set(T);
-    get(T); get(T); simd(SIMD.f64x2Mul);
-    if (d === 0) set(ACC);
-    else {
-      // acc = acc + t·t (the JS order: d += t * t)
-      set(T); get(ACC); get(T); simd(SIMD.f64x2Add); set(ACC);
+    for (const [acc, t, off] of [[ACC, T, 0], [ACC2, T2, BLOCK_BYTES]] as const) {
+      get(X + d); get(P); simd(SIMD.load, 4, ...uleb(off + 16 * d)); simd(SIMD_EXTRA.f64x2Sub); set(t);
+      get(t); get(t); simd(SIMD.f64x2Mul);
+      if (d === 0) set(acc);
+      else {
+        // acc = acc + t·t (the JS order: d += t * t)
+        set(t); get(acc); get(t); simd(SIMD.f64x2Add); set(acc);
+      }
     }
     if (d === 3 || d === 7 || d === 11) {
-      // Both lanes already beyond the best: next block.
-      get(ACC); get(BV); simd(SIMD_EXTRA.f64x2Gt); simd(SIMD_EXTRA.i64x2AllTrue); c.push(OP.brIf, 0);
+      // All four codewords already beyond the best: next pair.
+      get(ACC); get(BV); simd(SIMD_EXTRA.f64x2Gt); simd(SIMD_EXTRA.i64x2AllTrue);
+      get(ACC2); get(BV); simd(SIMD_EXTRA.f64x2Gt); simd(SIMD_EXTRA.i64x2AllTrue);
+      c.push(OPX.i32And, OP.brIf, 0);
     }
   }
-  for (let lane = 0; lane < 2; lane++) {
-    get(ACC); simd(SIMD.f64x2ExtractLane, lane); set(D);
-    // ci = order[2b + lane]; p/256·8 = 2b·4
-    get(P); i32(5); c.push(0x76 /* i32.shr_u */); c.push(OPX.i32Load, 2, ...uleb(orderAt + 4 * lane)); set(CI);
+  for (const [acc, lane, off] of [[ACC, 0, 0], [ACC, 1, 4], [ACC2, 0, 8], [ACC2, 1, 12]] as const) {
+    get(acc); simd(SIMD.f64x2ExtractLane, lane); set(D);
+    // ci = order[2b + …]; p/256·8 = 2b·4
+    get(P); i32(5); c.push(0x76 /* i32.shr_u */); c.push(OPX.i32Load, 2, ...uleb(orderAt + off)); set(CI);
     // if (d < best || (d === best && ci < bestIdx))
     get(D); get(BEST); c.push(OPX.f64Lt);
     get(D); get(BEST); c.push(OPX.f64Eq); get(CI); get(BI); c.push(OPX.i32LtS); c.push(OPX.i32And);
@@ -340,15 +346,15 @@ function buildScan16Module(k: number): { bytes: Uint8Array; orderAt: number; que
     c.push(OP.end);
   }
   c.push(OP.end); // block
-  get(P); i32(BLOCK_BYTES); c.push(OP.i32Add); set(P);
-  get(B0); i32(1); c.push(OP.i32Add); c.push(OP.localTee, ...uleb(B0));
+  get(P); i32(2 * BLOCK_BYTES); c.push(OP.i32Add); set(P);
+  get(B0); i32(2); c.push(OP.i32Add); c.push(OP.localTee, ...uleb(B0));
   get(B1); c.push(OP.i32LtU); c.push(OP.brIf, 0);
   c.push(OP.end); // loop
   i32(0); get(BEST); c.push(OP.f64Store, 3, ...uleb(bestAt));
   i32(0); get(BI); c.push(OPX.i32Store, 2, ...uleb(indexAt));
   c.push(OP.end);
   const bytes = buildWasmModule({
-    functions: [{ name: 'scan', params: [VAL.i32, VAL.i32], results: [], locals: [[3, VAL.i32], [2, VAL.f64], [19, VAL.v128]], code: c }],
+    functions: [{ name: 'scan', params: [VAL.i32, VAL.i32], results: [], locals: [[3, VAL.i32], [2, VAL.f64], [21, VAL.v128]], code: c }],
     memoryPages: pages,
     memoryName: 'memory',
   });
@@ -389,6 +395,7 @@ class Scan16Kernel {
         blocks[b * 32 + 2 * d + 1] = rotated[(2 * b + 1) * 16 + d];
       }
     }
+    new Float64Array(mem.buffer, (k / 2) * BLOCK_BYTES, 32).fill(Number.NaN); // padding block
     new Int32Array(mem.buffer, mod.orderAt, k).set(order);
     return new Scan16Kernel(
       ex.scan as (b0: number, b1: number) => void,
