@@ -38,6 +38,21 @@ export interface FlacBlock {
   channels: Float32Array[];
 }
 
+/** The fields of a 34-byte STREAMINFO body at b[p..p+34) (RFC 9639 §8.2), unchecked. */
+export function streamInfoFields(b: Uint8Array, p: number): FlacStreamInfo {
+  return {
+    minBlockSize: (b[p] << 8) | b[p + 1],
+    maxBlockSize: (b[p + 2] << 8) | b[p + 3],
+    minFrameSize: (b[p + 4] << 16) | (b[p + 5] << 8) | b[p + 6],
+    maxFrameSize: (b[p + 7] << 16) | (b[p + 8] << 8) | b[p + 9],
+    sampleRate: (b[p + 10] << 12) | (b[p + 11] << 4) | (b[p + 12] >> 4),
+    channels: ((b[p + 12] >> 1) & 7) + 1,
+    bitsPerSample: (((b[p + 12] & 1) << 4) | (b[p + 13] >> 4)) + 1,
+    // 36 bits: the top 4 by multiplication, as bitwise operators stop at 32.
+    totalSamples: (b[p + 13] & 0x0f) * 2 ** 32 + ((b[p + 14] << 24) >>> 0) + ((b[p + 15] << 16) | (b[p + 16] << 8) | b[p + 17]),
+  };
+}
+
 /** Bytes read from a file per step: large enough to hold several frames, small enough to ignore. */
 export const FLAC_READ_BYTES = 65536;
 
@@ -253,19 +268,12 @@ export class FlacStreamDecoder {
   }
 
   private parseStreamInfo(b: Uint8Array, p: number): FlacStreamInfo {
-    const minBlockSize = (b[p] << 8) | b[p + 1];
-    const maxBlockSize = (b[p + 2] << 8) | b[p + 3];
-    const minFrameSize = (b[p + 4] << 16) | (b[p + 5] << 8) | b[p + 6];
-    const maxFrameSize = (b[p + 7] << 16) | (b[p + 8] << 8) | b[p + 9];
-    const sampleRate = (b[p + 10] << 12) | (b[p + 11] << 4) | (b[p + 12] >> 4);
-    const channels = ((b[p + 12] >> 1) & 7) + 1;
-    const bitsPerSample = (((b[p + 12] & 1) << 4) | (b[p + 13] >> 4)) + 1;
-    const totalSamples = (b[p + 13] & 0x0f) * 2 ** 32 + ((b[p + 14] << 24) >>> 0) + ((b[p + 15] << 16) | (b[p + 16] << 8) | b[p + 17]);
+    const info = streamInfoFields(b, p);
     const at = this.offset + 4;
-    if (sampleRate === 0) this.corrupt('STREAMINFO sample rate is 0', at);
-    if (bitsPerSample < 4) this.corrupt(`STREAMINFO bit depth ${bitsPerSample} (4 to 32 are valid)`, at);
-    if (minBlockSize > maxBlockSize) this.corrupt(`STREAMINFO block sizes ${minBlockSize} > ${maxBlockSize}`, at);
-    return { minBlockSize, maxBlockSize, minFrameSize, maxFrameSize, sampleRate, channels, bitsPerSample, totalSamples };
+    if (info.sampleRate === 0) this.corrupt('STREAMINFO sample rate is 0', at);
+    if (info.bitsPerSample < 4) this.corrupt(`STREAMINFO bit depth ${info.bitsPerSample} (4 to 32 are valid)`, at);
+    if (info.minBlockSize > info.maxBlockSize) this.corrupt(`STREAMINFO block sizes ${info.minBlockSize} > ${info.maxBlockSize}`, at);
+    return info;
   }
 
   /** Decode the frame at `start`, or return undefined when it is not complete yet. */

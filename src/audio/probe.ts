@@ -8,6 +8,7 @@
  * STREAMINFO again in full; the probe only tells the formats apart.)
  */
 import { promises as fs } from 'node:fs';
+import { streamInfoFields } from './flac.js';
 
 export type AudioContainer = 'wav' | 'flac' | 'ogg-flac' | 'ogg-vorbis' | 'ogg-opus' | 'mp3';
 
@@ -37,14 +38,11 @@ function id3v2Size(b: Uint8Array, off: number): number {
 
 /** FLAC STREAMINFO at `off` (pointing at 'fLaC'). */
 function flacStreamInfo(b: Uint8Array, off: number): { sampleRate: number; channels: number; totalFrames?: number } | undefined {
-  // 'fLaC', block header (1 byte type, 3 bytes length), then STREAMINFO (FLAC format §8.2).
-  const s = off + 8;
-  if (ascii(b, off, 4) !== 'fLaC' || (b[off + 4] & 0x7f) !== 0 || s + 18 > b.length) return undefined;
-  const sampleRate = (b[s + 10] << 12) | (b[s + 11] << 4) | (b[s + 12] >> 4);
-  const channels = ((b[s + 12] >> 1) & 0x07) + 1;
-  const total = (b[s + 13] & 0x0f) * 2 ** 32 + ((b[s + 14] << 24) >>> 0) + (b[s + 15] << 16) + (b[s + 16] << 8) + b[s + 17];
+  // 'fLaC', block header (1 byte type, 3 bytes length), then STREAMINFO (RFC 9639 §8.2).
+  if (ascii(b, off, 4) !== 'fLaC' || (b[off + 4] & 0x7f) !== 0 || off + 8 + 18 > b.length) return undefined;
+  const { sampleRate, channels, totalSamples } = streamInfoFields(b, off + 8);
   if (sampleRate === 0) return undefined;
-  return { sampleRate, channels, totalFrames: total > 0 ? total : undefined };
+  return { sampleRate, channels, totalFrames: totalSamples > 0 ? totalSamples : undefined };
 }
 
 /** First packet of the first Ogg page (RFC 3533 §6). */
