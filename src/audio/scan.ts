@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 
-/** File endings the audio loader can read (WAV by our parser; FLAC, Ogg, MP3 by the decoder). */
+/** File endings the audio loader can read (WAV and FLAC by our own parsers; Ogg, MP3 by node-web-audio-api). */
 export const AUDIO_EXTENSIONS: readonly string[] = ['.wav', '.flac', '.ogg', '.oga', '.mp3'];
 
 export interface AudioFileRef {
