@@ -5,10 +5,12 @@
  * quantiles per rate beside the issue's targets; writes bench/results/quality.json and .md.
  *
  *   npm run bench:quality [-- --limit N --every K --bitrates 8000,13.2k --workers 2 --model DIR
- *                             --stages 8000=3,9600=3 --tag NAME --data DIR]
+ *                             --stages 8000=3,9600=3 --tag NAME --data DIR --without-entropy-model]
  *
  * --stages overrides the model's stage table in memory (for choosing stage counts per mode);
  * --tag writes quality-<tag>.json/.md instead, so experiments do not overwrite the main result.
+ * --without-entropy-model drops the model's learned entropy model (θ) in memory, to measure what
+ * it buys (the stream header still names the same model id).
  * Files are spread over worker threads (default: all cores); each worker scores whole files.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -36,17 +38,18 @@ const TARGETS: Record<Bitrate, { stoi: number; psnr: number }> = {
   32000: { stoi: 0.99, psnr: 12.5 },
 };
 
-interface WorkerInput { files: string[]; bitrates: Bitrate[]; modelDir?: string; stages: Record<string, number> }
+interface WorkerInput { files: string[]; bitrates: Bitrate[]; modelDir?: string; stages: Record<string, number>; withoutEntropyModel: boolean }
 interface FileScore { file: string; bitrate: Bitrate; stoi: number; estoi: number; psnr: number; lag: number; seconds: number }
 type WorkerMessage = { type: 'score'; score: FileScore } | { type: 'error'; file: string; message: string };
 
-function modelWithStages(dir: string | undefined, stages: Record<string, number>): CodecModel {
-  const m = loadModel(dir);
+function modelWithStages(dir: string | undefined, stages: Record<string, number>, withoutEntropyModel = false): CodecModel {
+  const loaded = loadModel(dir);
+  const m: CodecModel = withoutEntropyModel ? { ...loaded, entropyModel: undefined } : loaded;
   return Object.keys(stages).length ? { ...m, stagesPerMode: { ...m.stagesPerMode, ...stages } } : m;
 }
 
 async function scoreFiles(input: WorkerInput, emit: (m: WorkerMessage) => void): Promise<void> {
-  const model = modelWithStages(input.modelDir, input.stages);
+  const model = modelWithStages(input.modelDir, input.stages, input.withoutEntropyModel);
   for (const file of input.files) {
     try {
       const ref = (await loadSpeech(file, 16000)).samples;
@@ -87,14 +90,16 @@ async function main(): Promise<void> {
     .option('--stages <list>', 'override stage counts, e.g. 8000=3,9600=3')
     .option('--workers <n>', 'worker threads', (v) => Number(v), availableParallelism())
     .option('--tag <name>', 'write quality-<tag>.json/.md')
+    .option('--without-entropy-model', "ignore the model's learned entropy model (θ)")
     .parse(process.argv);
-  const o = program.opts<{ data: string; every?: number; limit?: number; bitrates?: string; model?: string; stages?: string; workers: number; tag?: string }>();
+  const o = program.opts<{ data: string; every?: number; limit?: number; bitrates?: string; model?: string; stages?: string; workers: number; tag?: string; withoutEntropyModel?: boolean }>();
+  const withoutEntropyModel = o.withoutEntropyModel === true;
   const bitrates: Bitrate[] = o.bitrates ? o.bitrates.split(',').map(parseBitrate) : [...BITRATES];
   const stages = parseStages(o.stages);
   let files = await scanAudioFolders([o.data]);
   if (o.every && o.every > 1) files = files.filter((_, i) => i % o.every! === 0);
   if (o.limit) files = files.slice(0, o.limit);
-  const model = modelWithStages(o.model, stages);
+  const model = modelWithStages(o.model, stages, withoutEntropyModel);
   const workers = Math.max(1, Math.min(o.workers, files.length));
   process.stderr.write(`quality: ${files.length} files × ${bitrates.length} rates, model ${model.id}, ${workers} worker(s)\n`);
 
@@ -111,7 +116,7 @@ async function main(): Promise<void> {
   };
   const self = fileURLToPath(import.meta.url);
   await Promise.all(Array.from({ length: workers }, (_, w) => new Promise<void>((resolve, reject) => {
-    const input: WorkerInput = { files: files.filter((_, i) => i % workers === w), bitrates, modelDir: o.model, stages };
+    const input: WorkerInput = { files: files.filter((_, i) => i % workers === w), bitrates, modelDir: o.model, stages, withoutEntropyModel };
     const worker = new Worker(self, { workerData: input });
     worker.on('message', onMessage);
     worker.on('error', reject);
@@ -147,14 +152,14 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const result = {
     bench: 'quality', date: new Date().toISOString(), data: path.relative(root, o.data), files: files.length, every: o.every ?? 1, limit: o.limit ?? null, modelId: model.id,
-    stagesPerMode: model.stagesPerMode, stagesOverride: stages, workers, wallSeconds: wall, summaries, errors,
+    stagesPerMode: model.stagesPerMode, stagesOverride: stages, entropyModel: model.entropyModel?.kind ?? null, workers, wallSeconds: wall, summaries, errors,
     perFile: scores.sort((a, b) => (a.file === b.file ? a.bitrate - b.bitrate : a.file < b.file ? -1 : 1)).map((s) => ({ ...s, file: path.relative(root, s.file) })),
   };
   await writeFileAtomic(path.join(outDir, `${name}.json`), JSON.stringify(result, null, 1) + '\n');
   const md = [
     `# Quality on ${path.basename(o.data)} (${files.length} files)`,
     '',
-    `Model \`${model.id}\`${Object.keys(stages).length ? ` with stage override ${JSON.stringify(stages)}` : ''}; ${new Date().toISOString()}; `
+    `Model \`${model.id}\`${Object.keys(stages).length ? ` with stage override ${JSON.stringify(stages)}` : ''}${withoutEntropyModel ? ' without its learned entropy model' : ''}; ${new Date().toISOString()}; `
       + `encodeSpeech → decodeSpeech → scorePair (project metrics, aligned, no gain matching). Targets: issue 5.`,
     '',
     ...lines,

@@ -30,7 +30,7 @@ export class Decoder {
       throw new CorruptDataError(`frame has ${frame.length} bytes, ${this.bitrate} bit/s frames have ${this.frameBytes}`);
     }
     this.frames.decode(frame, this.coeffs);
-    return Float32Array.from(this.synth.push(this.coeffs));
+    return new Float32Array(this.synth.push(this.coeffs)); // typed copy (Float32Array.from iterates)
   }
 
   /** The frame decoder (for tests). */

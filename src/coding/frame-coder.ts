@@ -19,7 +19,7 @@
  * Learned entropy model (issue 6): a model with a 'laplace-log-scale-per-bin' section scales each
  * bin's Laplacian by exp(θ_k), b_k = exp(θ_k)·√(s_k/2)/Δ_k, applied as whole scale steps
  * round(16·θ_k/ln 2) added to every scale index the coder uses (rate loop, comb search, range
- * coder). The noise-fill level keeps the θ-less scale (fillScaleIndex).
+ * coder). The noise-fill level keeps the θ-less scale (see FrameDecoder.decode).
  *
  * Determinism audit (DESIGN §1 "Determinism"; issue 5). What the decoder must reproduce exactly,
  * and where it comes from:
@@ -345,19 +345,6 @@ class FrameShape {
 
   scaleIndex(k: number, gainIndex: number, combLag: number): number {
     let j = this.baseScale[k] - gainIndex;
-    if (combLag >= 0 && k < COMB_BINS) j += COMB_OFFSETS[combLag][k];
-    return j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
-  }
-
-  /**
-   * Scale index that sets the noise-fill level of a zero bin: the coder's index without the
-   * learned θ offset, i.e. b = √(s/2)/Δ as the fill level 0.4 × in-dead-zone RMS was tuned
-   * (DESIGN §1 item 2). θ was trained for code length, not for the fill level: filling at the
-   * θ-scaled level (mostly θ < 0, a lighter fill) measured +0.05 dB pSNR but −0.0007 STOI at
-   * 9.6k on test-other, this level gains in both at every rate (see the issue-5 note).
-   */
-  fillScaleIndex(k: number, gainIndex: number, combLag: number): number {
-    let j = this.baseScale[k] - this.thetaSteps[k] - gainIndex;
     if (combLag >= 0 && k < COMB_BINS) j += COMB_OFFSETS[combLag][k];
     return j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
   }
@@ -760,14 +747,28 @@ export class FrameDecoder {
     }
     this.lastUnusedBits = budget - dec.tellBits();
     const g = sh.globalGain(gain);
+    const w = sh.w;
+    // Noise fill of a zero bin uses the coder's scale index WITHOUT the learned θ offset, i.e.
+    // b = √(s/2)/Δ as the fill level 0.4 × in-dead-zone RMS was tuned (DESIGN §1 item 2). θ was
+    // trained for code length, not for the fill level: filling at the θ-scaled level (mostly
+    // θ < 0, a lighter fill) measured +0.05 dB pSNR but −0.0007 STOI at 9.6k on test-other with
+    // model d64b02d87ea412b3; this level gained in both at every rate (issue-5 note).
+    const base = sh.baseScale;
+    const theta = sh.thetaSteps;
+    const comb = combLag >= 0 ? COMB_OFFSETS[combLag] : null;
+    const noise = this.noise;
     for (let k = 0; k < bins; k++) {
-      const delta = g / sh.w[k];
-      if (m[k] > 0) {
-        const v = (m[k] + recon[k]) * delta;
+      const delta = g / w[k];
+      const mk = m[k];
+      if (mk > 0) {
+        const v = (mk + recon[k]) * delta;
         out[k] = neg[k] ? -v : v;
       } else if (k >= NOISE_FILL_START) {
-        const v = NOISE_FILL_LEVEL * DEAD_ZONE_RMS[sh.fillScaleIndex(k, gain, combLag)] * delta;
-        out[k] = this.noise.nextBit() ? -v : v;
+        let j = base[k] - theta[k] - gain;
+        if (comb !== null && k < COMB_BINS) j += comb[k];
+        j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
+        const v = NOISE_FILL_LEVEL * DEAD_ZONE_RMS[j] * delta;
+        out[k] = noise.nextBit() ? -v : v;
       } else {
         out[k] = 0;
       }

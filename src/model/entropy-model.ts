@@ -161,10 +161,12 @@ export function magnitudeBits(j: number, m: number): number {
   return magnitudeBitsSlow(SCALE_TABLES[j], m);
 }
 
+/** maxMagnitude per scale index (integers below 2^53: exact). */
+const MAX_MAGNITUDE = Float64Array.from(SCALE_TABLES, (t) => MAX_HIGH * 2 ** t.lowBits + 2 ** t.lowBits - 1);
+
 /** Largest magnitude representable at scale index j (the encoder clamps to it). */
 export function maxMagnitude(j: number): number {
-  const L = SCALE_TABLES[j].lowBits;
-  return MAX_HIGH * 2 ** L + 2 ** L - 1;
+  return MAX_MAGNITUDE[j];
 }
 
 export function clampScaleIndex(j: number): number {
