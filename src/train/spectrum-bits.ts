@@ -62,8 +62,10 @@ export function laplaceCellBitsTf(t: tf.Tensor, b: tf.Tensor): tf.Tensor {
  *   t ≥ ½: ∂lnP/∂b = ((t−½) − 1/(e^{1/b} − 1)) / b²
  *   t < ½: ∂lnP/∂b = −½(a·e^{−a/b} + c·e^{−c/b}) / (b²·P),  a = ½−t, c = ½+t
  * and ∂bits/∂ln b = −b·∂lnP/∂b / ln 2.
+ * The straightforward form (six transcendentals per centre cell); kept as the reference that
+ * `sumCellBitsAndGrad` is tested against.
  */
-function cellBitsAndGrad(t: number, b: number, grad: Float32Array, i: number): number {
+export function cellBitsAndGradReference(t: number, b: number, grad: Float32Array, i: number): number {
   const inv = 1 / b;
   let p: number;
   let dlnPdlnb: number;
@@ -88,6 +90,57 @@ function cellBitsAndGrad(t: number, b: number, grad: Float32Array, i: number): n
   return -Math.log(p) / LN2;
 }
 
+const LN_HALF = Math.log(0.5);
+const LN_MIN_P = Math.log(MIN_CELL_PROBABILITY);
+const MAX_CELL_BITS = -LN_MIN_P / LN2;
+
+/**
+ * Σ_i bits(t_i, b_i = e^{lnB_i}) with ∂bits_i/∂ln b_i written to grad[i]: the same quantities as
+ * `cellBitsAndGradReference`, with fewer transcendentals (the training step's hot loop):
+ *   tail:   ln P = ln ½ − (t−½)/b + ln(1 − e^{−1/b})   (no exp of the excess)
+ *   centre: e^{−a/b} = 1 + expm1(−a/b)                 (reuses the expm1 terms of P)
+ * Cells whose P would fall below MIN_CELL_PROBABILITY (or is NaN) cost MAX bits with zero gradient,
+ * as in the reference. Differences from the reference are float64 rounding only.
+ */
+export function sumCellBitsAndGrad(t: ArrayLike<number>, lnB: ArrayLike<number>, grad: Float32Array): number {
+  const n = t.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const ti = t[i];
+    const inv = 1 / Math.exp(lnB[i]);
+    let lnP: number;
+    let dlnPdlnb: number;
+    if (ti >= 0.5) {
+      const em = -Math.expm1(-inv);
+      const ex = ti - 0.5;
+      lnP = LN_HALF - ex * inv + Math.log(em);
+      dlnPdlnb = (ex - (1 - em) / em) * inv;
+    } else {
+      const a = 0.5 - ti;
+      const c = 0.5 + ti;
+      const ma = Math.expm1(-a * inv);
+      const mc = Math.expm1(-c * inv);
+      const p = -0.5 * (ma + mc);
+      lnP = Math.log(p);
+      dlnPdlnb = (-0.5 * (a * (1 + ma) + c * (1 + mc)) * inv) / p;
+    }
+    if (!(lnP > LN_MIN_P)) {
+      grad[i] = 0;
+      sum += MAX_CELL_BITS;
+    } else {
+      grad[i] = -dlnPdlnb / LN2;
+      sum -= lnP / LN2;
+    }
+  }
+  return sum;
+}
+
+let useReferenceKernel = false;
+/** Route `sumCellBitsOfLogScale` through the per-cell reference (tests compare the two paths). */
+export function setReferenceCellBits(enabled: boolean): void {
+  useReferenceKernel = enabled;
+}
+
 /**
  * Σ bits over all elements as a TF op of ln b with a fused, analytic gradient: one TypeScript
  * loop instead of ~25 element-wise kernels forward and back (the training step's hot spot).
@@ -100,7 +153,11 @@ export function sumCellBitsOfLogScale(t: Float32Array): (logB: tf.Tensor) => tf.
       if (lb.length !== t.length) throw new RangeError(`sumCellBitsOfLogScale: ${lb.length} scales for ${t.length} values`);
       const grad = new Float32Array(lb.length);
       let sum = 0;
-      for (let i = 0; i < lb.length; i++) sum += cellBitsAndGrad(t[i], Math.exp(lb[i]), grad, i);
+      if (useReferenceKernel) {
+        for (let i = 0; i < lb.length; i++) sum += cellBitsAndGradReference(t[i], Math.exp(lb[i]), grad, i);
+      } else {
+        sum = sumCellBitsAndGrad(t, lb, grad);
+      }
       const shape = (args[0] as tf.Tensor).shape;
       return {
         value: tf.scalar(sum),
