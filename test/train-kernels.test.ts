@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../src/vq/random.js';
 import { initTfBackend } from '../src/train/tf-backend.js';
 import { Trainer, type TrainerState } from '../src/train/trainer.js';
-import { cellBitsAndGradReference, laplaceCellBits, setReferenceCellBits, sumCellBitsAndGrad } from '../src/train/spectrum-bits.js';
+import { cellBitsAndGradReference, laplaceCellBits, setReferenceCellBits, sumCellBitsAndGrad, sumCellBitsOfLogScale, sumCellBitsOfVariance } from '../src/train/spectrum-bits.js';
 
 beforeAll(async () => {
   await initTfBackend('wasm');
@@ -76,6 +76,32 @@ describe('loss kernel', () => {
       // And both agree with the plain probability form used by validation.
       for (let j = 0; j < tt.length; j += 97) expect(bits[j]).toBeCloseTo(laplaceCellBits(tt[j], Math.exp(ll[j])), 6);
     }
+  });
+
+  it('the variance-form op equals ln b = ½ ln s + θ + ln c through the log-scale op, value and gradients', () => {
+    const frames = 40;
+    const bins = 24;
+    const rng = new Rng(12);
+    const t = new Float32Array(frames * bins);
+    const c = new Float32Array(frames * bins);
+    const s = new Float32Array(frames * bins);
+    const th = new Float32Array(bins);
+    for (let i = 0; i < t.length; i++) {
+      t[i] = Math.abs(2 * rng.normal());
+      c[i] = Math.exp(rng.normal());
+      s[i] = Math.exp(3 * rng.normal());
+    }
+    for (let k = 0; k < bins; k++) th[k] = 0.5 * rng.normal();
+    const sT = tf.tensor2d(s, [frames, bins]);
+    const thT = tf.tensor1d(th);
+    const logC = tf.tensor2d(c.map(Math.log), [frames, bins]);
+    const viaLog = (sv: tf.Tensor, tv: tf.Tensor): tf.Scalar => sumCellBitsOfLogScale(t)(tf.add(tf.add(tf.mul(tf.log(sv), 0.5), tv), logC));
+    const viaVar = sumCellBitsOfVariance(t, c, bins);
+    const a = tf.valueAndGrads(viaLog)([sT, thT]);
+    const b = tf.valueAndGrads(viaVar)([sT, thT]);
+    expect(b.value.dataSync()[0]).toBeCloseTo(a.value.dataSync()[0], 2);
+    expectClose(b.grads[0].dataSync(), a.grads[0].dataSync(), 1e-4, 1e-7, 'd/ds');
+    expectClose(b.grads[1].dataSync(), a.grads[1].dataSync(), 1e-4, 1e-5, 'd/dθ');
   });
 });
 

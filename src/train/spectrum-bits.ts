@@ -95,50 +95,56 @@ const LN_MIN_P = Math.log(MIN_CELL_PROBABILITY);
 const MAX_CELL_BITS = -LN_MIN_P / LN2;
 
 /**
- * Σ_i bits(t_i, b_i = e^{lnB_i}) with ∂bits_i/∂ln b_i written to grad[i]: the same quantities as
+ * Bits of one cell at 1/b = inv, with ∂bits/∂ln b written to grad[i]: the same quantities as
  * `cellBitsAndGradReference`, with fewer transcendentals (the training step's hot loop):
  *   tail:   ln P = ln ½ − (t−½)/b + ln(1 − e^{−1/b})   (no exp of the excess)
  *   centre: e^{−a/b} = 1 + expm1(−a/b)                 (reuses the expm1 terms of P)
- * Cells whose P would fall below MIN_CELL_PROBABILITY (or is NaN) cost MAX bits with zero gradient,
- * as in the reference. Differences from the reference are float64 rounding only.
+ * Cells whose P would fall below MIN_CELL_PROBABILITY (or is NaN) cost MAX bits with zero
+ * gradient, as in the reference. Differences from the reference are float64 rounding only.
  */
-export function sumCellBitsAndGrad(t: ArrayLike<number>, lnB: ArrayLike<number>, grad: Float32Array): number {
-  const n = t.length;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const ti = t[i];
-    const inv = 1 / Math.exp(lnB[i]);
-    let lnP: number;
-    let dlnPdlnb: number;
-    if (ti >= 0.5) {
-      const em = -Math.expm1(-inv);
-      const ex = ti - 0.5;
-      lnP = LN_HALF - ex * inv + Math.log(em);
-      dlnPdlnb = (ex - (1 - em) / em) * inv;
-    } else {
-      const a = 0.5 - ti;
-      const c = 0.5 + ti;
-      const ma = Math.expm1(-a * inv);
-      const mc = Math.expm1(-c * inv);
-      const p = -0.5 * (ma + mc);
-      lnP = Math.log(p);
-      dlnPdlnb = (-0.5 * (a * (1 + ma) + c * (1 + mc)) * inv) / p;
-    }
-    if (!(lnP > LN_MIN_P)) {
-      grad[i] = 0;
-      sum += MAX_CELL_BITS;
-    } else {
-      grad[i] = -dlnPdlnb / LN2;
-      sum -= lnP / LN2;
-    }
+function cellBitsAt(t: number, inv: number, grad: Float32Array | Float64Array, i: number): number {
+  let lnP: number;
+  let dlnPdlnb: number;
+  if (t >= 0.5) {
+    const em = -Math.expm1(-inv);
+    const ex = t - 0.5;
+    lnP = LN_HALF - ex * inv + Math.log(em);
+    dlnPdlnb = (ex - (1 - em) / em) * inv;
+  } else {
+    const a = 0.5 - t;
+    const c = 0.5 + t;
+    const ma = Math.expm1(-a * inv);
+    const mc = Math.expm1(-c * inv);
+    const p = -0.5 * (ma + mc);
+    lnP = Math.log(p);
+    dlnPdlnb = (-0.5 * (a * (1 + ma) + c * (1 + mc)) * inv) / p;
   }
+  if (!(lnP > LN_MIN_P)) {
+    grad[i] = 0;
+    return MAX_CELL_BITS;
+  }
+  grad[i] = -dlnPdlnb / LN2;
+  return -lnP / LN2;
+}
+
+/** Σ_i bits(t_i, b_i = e^{lnB_i}), with ∂bits_i/∂ln b_i written to grad[i]. */
+export function sumCellBitsAndGrad(t: ArrayLike<number>, lnB: ArrayLike<number>, grad: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < t.length; i++) sum += cellBitsAt(t[i], 1 / Math.exp(lnB[i]), grad, i);
   return sum;
 }
 
 let useReferenceKernel = false;
-/** Route `sumCellBitsOfLogScale` through the per-cell reference (tests compare the two paths). */
+/**
+ * Route the loss through the reference path: `sumCellBitsOfLogScale` with the per-cell
+ * reference kernel, and the trainer's original TF graph for ln b (tests compare the paths).
+ */
 export function setReferenceCellBits(enabled: boolean): void {
   useReferenceKernel = enabled;
+}
+
+export function referenceCellBitsEnabled(): boolean {
+  return useReferenceKernel;
 }
 
 /**
@@ -169,5 +175,51 @@ export function sumCellBitsOfLogScale(t: Float32Array): (logB: tf.Tensor) => tf.
       };
     });
     return op(logB) as tf.Scalar;
+  };
+}
+
+/**
+ * The same sum as a TF op of the variances s (frames×bins) and θ (bins), for the trainer's
+ * scale b = e^θ·√s·c (DESIGN §3; c = w/(g√2) from frame-targets.ts). b is formed in float64
+ * here instead of as ln b = ½ ln s + θ + ln c in the graph, which saves four element-wise
+ * kernels forward, their backward, and an exp per cell. Gradients by the chain rule:
+ *   ∂/∂s_{f,k} = ½·g_{f,k}/s_{f,k},  ∂/∂θ_k = Σ_f g_{f,k},  g = ∂bits/∂ln b.
+ */
+export function sumCellBitsOfVariance(t: Float32Array, c: Float32Array, bins: number): (s: tf.Tensor, theta: tf.Tensor) => tf.Scalar {
+  return (s: tf.Tensor, theta: tf.Tensor) => {
+    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const sT = args[0] as tf.Tensor;
+      const sv = sT.dataSync();
+      const th = (args[1] as tf.Tensor).dataSync();
+      if (sv.length !== t.length || c.length !== t.length || th.length !== bins || sv.length % bins !== 0) {
+        throw new RangeError(`sumCellBitsOfVariance: ${sv.length} variances, ${t.length} values, ${c.length} scales, ${th.length} θ for ${bins} bins`);
+      }
+      const frames = sv.length / bins;
+      const eTheta = new Float64Array(bins);
+      for (let k = 0; k < bins; k++) eTheta[k] = Math.exp(th[k]);
+      const gS = new Float32Array(sv.length);
+      const gTheta = new Float64Array(bins);
+      const g = new Float64Array(1);
+      let sum = 0;
+      for (let f = 0, i = 0; f < frames; f++) {
+        for (let k = 0; k < bins; k++, i++) {
+          const si = sv[i];
+          sum += cellBitsAt(t[i], 1 / (eTheta[k] * Math.sqrt(si) * c[i]), g, 0);
+          gS[i] = (0.5 * g[0]) / si;
+          gTheta[k] += g[0];
+        }
+      }
+      return {
+        value: tf.scalar(sum),
+        gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+          const d = (Array.isArray(dy) ? dy[0] : dy).dataSync()[0];
+          const gt = new Float32Array(bins);
+          for (let k = 0; k < bins; k++) gt[k] = gTheta[k] * d;
+          if (d !== 1) for (let i = 0; i < gS.length; i++) gS[i] *= d;
+          return [tf.tensor(gS, sT.shape), tf.tensor1d(gt)];
+        },
+      };
+    });
+    return op(s, theta) as tf.Scalar;
   };
 }

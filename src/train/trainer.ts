@@ -31,7 +31,7 @@ import { ReplacementSchedule, replaceDeadCodewords, REPLACEMENT_DEFAULTS } from 
 import { CodebookUsage, perplexityOf } from '../vq/usage.js';
 import { adamUpdate } from './adam.js';
 import { frameTargets } from './frame-targets.js';
-import { laplaceCellBits, sumCellBitsOfLogScale } from './spectrum-bits.js';
+import { laplaceCellBits, referenceCellBitsEnabled, sumCellBitsOfLogScale, sumCellBitsOfVariance } from './spectrum-bits.js';
 import { perceptualWeights } from '../model/perceptual.js';
 import { PERCEPTUAL_POWER_FLOOR } from './frame-targets.js';
 
@@ -443,8 +443,11 @@ export class Trainer {
     // typed array looking for tensors, ~10 % of a step); they are read and freed below.
     const gradTensors: tf.Tensor[] = tf.tidy(() => {
       const power = tf.tensor2d(squareOf(x), [frames, bins]);
-      const logC = tf.tensor2d(logOfPositive(c), [frames, bins]);
-      const sumBits = sumCellBitsOfLogScale(t);
+      // Reference path: ln b formed in the graph (the original formulation, kept for tests).
+      const reference = referenceCellBitsEnabled();
+      const logC = reference ? tf.tensor2d(logOfPositive(c), [frames, bins]) : null;
+      const sumBits = reference ? sumCellBitsOfLogScale(t) : null;
+      const sumBitsOfVariance = sumCellBitsOfVariance(t, c, bins);
       const eConst = tf.tensor2d(e, [frames, bands]);
       const qConst = tf.tensor2d(q, [frames, bands]);
       const vT = tf.tensor2d(vDir, [frames, bands]);
@@ -470,9 +473,9 @@ export class Trainer {
           }
         }
         const s = tf.matMul(tf.exp(eHat), tf.exp(betaT), false, true);
-        // ln b = ½ ln s + θ + ln c  (b = exp(θ)·√s·c)
-        const logB = tf.add(tf.add(tf.mul(tf.log(s), 0.5), thetaT), logC);
-        const bits = tf.div(sumBits(logB), frames) as tf.Scalar;
+        // b = exp(θ)·√s·c, i.e. ln b = ½ ln s + θ + ln c
+        const sumOfBits = logC && sumBits ? sumBits(tf.add(tf.add(tf.mul(tf.log(s), 0.5), thetaT), logC)) : sumBitsOfVariance(s, thetaT);
+        const bits = tf.div(sumOfBits, frames) as tf.Scalar;
         bitsValue = bits.dataSync()[0];
         auxValue = aux.dataSync()[0];
         return tf.add(bits, aux) as tf.Scalar;
