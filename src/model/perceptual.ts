@@ -68,13 +68,16 @@ function tiltResponse(n: number): Float64Array {
   return t;
 }
 
-interface Scratch { p: Float64Array; re: Float64Array; im: Float64Array; acc: Float64Array; coef: Float64Array }
+interface Scratch { p: Float64Array; re: Float64Array; im: Float64Array; acc: Float64Array; coef: Float64Array; r: Float64Array; lpc: Float64Array; prev: Float64Array }
 let scratch: Scratch | null = null;
 /** Reused work arrays (single-threaded; no call re-enters). */
 function scratchFor(n: number): Scratch {
   if (!scratch || scratch.p.length !== n) {
     const P = WEIGHT_LPC_ORDER;
-    scratch = { p: new Float64Array(n), re: new Float64Array(n), im: new Float64Array(n), acc: new Float64Array(P), coef: new Float64Array(P) };
+    scratch = {
+      p: new Float64Array(n), re: new Float64Array(n), im: new Float64Array(n), acc: new Float64Array(P), coef: new Float64Array(P),
+      r: new Float64Array(P + 1), lpc: new Float64Array(P + 1), prev: new Float64Array(P + 1),
+    };
   }
   return scratch;
 }
@@ -89,8 +92,8 @@ export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Flo
   // cos(iω_{n−1−k}) = (−1)^i cos(iω_k) and sin(iω_{n−1−k}) = −(−1)^i sin(iω_k).
   if (n % 2 !== 0) return perceptualWeightsDirect(s, out);
   const half = n >> 1;
-  const r = new Float64Array(WEIGHT_LPC_ORDER + 1);
   const sc = scratchFor(n);
+  const r = sc.r;
   const p = sc.p;
   let r0 = 0;
   for (let k = 0; k < n; k++) {
@@ -140,7 +143,7 @@ export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Flo
     }
   }
   for (let i = 1; i <= P; i++) r[i] = (racc[i - 1] / n) * lagWindow[i];
-  const a = levinson(r, WEIGHT_LPC_ORDER).a;
+  const a = levinsonInto(r, sc.lpc, sc.prev);
   // |A(e^{jω}/γ)|² with A = 1 + Σ c_i e^{−jiω}, c_i = a_i γ^i: split into even- and odd-i sums
   // E, O; then Re A(ω_k) = 1 + Ec + Oc, Re A(π − ω_k) = 1 + Ec − Oc,
   // Im A(ω_k) = −(Es + Os), Im A(π − ω_k) = Es − Os.
@@ -176,6 +179,31 @@ export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Flo
     res[n - 1 - k] = reB * reB + imB * imB;
   }
   return normaliseGeometricMean(res);
+}
+
+/**
+ * levinson(r, WEIGHT_LPC_ORDER).a (dsp/lpc.ts) into scratch arrays: the same recursion, the
+ * same operations in the same order and the same early stops, without three allocations and a
+ * copy per order step (only the entries a prediction step reads are saved).
+ */
+function levinsonInto(r: Float64Array, a: Float64Array, prev: Float64Array): Float64Array {
+  const order = WEIGHT_LPC_ORDER;
+  a.fill(0);
+  a[0] = 1;
+  let error = r[0];
+  if (!(error > 0) || !Number.isFinite(error)) return a;
+  for (let i = 1; i <= order; i++) {
+    let acc = r[i];
+    for (let j = 1; j < i; j++) acc += a[j] * r[i - j];
+    const k = -acc / error;
+    const nextError = error * (1 - k * k);
+    if (!(Math.abs(k) < 1) || !(nextError > 0)) break;
+    for (let j = 1; j < i; j++) prev[j] = a[j];
+    for (let j = 1; j < i; j++) a[j] = prev[j] + k * prev[i - j];
+    a[i] = k;
+    error = nextError;
+  }
+  return a;
 }
 
 /**
