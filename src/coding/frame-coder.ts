@@ -31,12 +31,24 @@
  *     the rounding off the IEEE bits against exact literal thresholds (no Math.log2), and the
  *     θ steps round(16·θ_k/ln 2) of the model's learned entropy model are fixed per model
  *     (entropy-model.ts scaleIndexOffsets: one IEEE product of a float32, exact everywhere).
- * The one remaining float dependence is the INPUT of that rounding: s = B·exp(ê), the LPC of
- * the tilted s (Math.cos/sin twiddles), the weights' log/exp normalisation and gRef = exp(mean ê/2)
- * use transcendental functions whose last bit ECMAScript leaves to the engine. All else is
- * +, −, ×, ÷, √ (exact IEEE). An engine differing by an ulp changes an index only when
- * s·w²/(2g²) lies within ~1e-15 relative of a threshold 2^((v+½)/8); to remove even that, those
- * functions would need engine-independent implementations (open follow-up).
+ * The one remaining float dependence is the INPUT of that rounding, s·w²/(2·gRef²). Audit of
+ * the functions ECMAScript leaves implementation-approximated (their last bit may differ between
+ * engines) on that path:
+ *   once per process (constants): Math.cos/Math.sin of the twiddles cos(iω_k), sin(iω_k) and
+ *     Math.cos of the tilt response (perceptual.ts); Math.exp of the 60 Hz lag window
+ *     (dsp/lpc.ts gaussianLagWindow);
+ *   per frame: Math.exp of the 16 band levels (s = B·exp(ê)); Math.log of 40 products and one
+ *     Math.exp in the weights' geometric-mean normalisation; Math.exp for gRef = exp(mean ê/2);
+ *     Math.sqrt of the 320 weights (correctly rounded by the hardware instruction every engine
+ *     uses, though the spec text does not pin it).
+ * Engine-independent by construction: every +, −, ×, ÷ (IEEE), the LPC recursion, the scale-step
+ * rounding (bits against literal thresholds), θ steps, stage/gain/comb integers, the coder tables,
+ * and the WebAssembly envelope search (f64 SIMD arithmetic is IEEE, no fused multiply-add; it
+ * only picks the encoder's indices, which the decoder reads). An engine differing by an ulp in
+ * one of the listed calls changes a scale index only when s·w²/(2g²) lies within ~1e-15 relative
+ * of a threshold 2^((v+½)/8). Removing that would take committed literal tables for the
+ * constants (as entropy-tables.ts does for the coder) and IEEE-only exp/log for the per-frame
+ * calls — open follow-up; it would change a few bins' indices versus V8's Math.exp/log.
  * Encoder-only decisions (gain bisection, comb choice, ideal-cost tables, x0) and decoder-only
  * output values (Δ_k, reconstruction points, noise level deadZoneRms) may use floats freely:
  * they never change what the decoder reads.
