@@ -13,7 +13,10 @@
  *  4. extrapolations to LibriSpeech train-clean-100 (100 h ≈ 18 M frames): time per epoch and
  *     memory of the streaming loader vs holding every frame in memory (the loader before it);
  *  5. the loader alone on a synthetic source of train-clean-100's size (28 539 files, 18 M
- *     frames made on the fly) with the default window: frames held and RSS while it streams.
+ *     frames made on the fly) with the default window: frames held and RSS while it streams;
+ *  6. the loss path of the step: the fused variance-form kernel vs the reference path it replaced
+ *     (ln b built in the TF graph, per-cell reference kernel; `setReferenceCellBits`), search on
+ *     the calling thread, interleaved round by round.
  *
  * Data: ../shared/speech/LibriSpeech/train-clean-100 (feature cache in .cache/), or synthetic
  * frames without ../shared (then sections 2 and 3 are skipped). The machine is shared, so wall
@@ -32,6 +35,7 @@ import { FeatureWorkers, indexFiles, type FrameSource } from '../src/train/frame
 import { defaultCacheDir } from '../src/train/features.js';
 import { SearchPool } from '../src/vq/search-pool.js';
 import { Rng } from '../src/vq/random.js';
+import { setReferenceCellBits } from '../src/train/spectrum-bits.js';
 
 const BATCH = Number(process.env.BENCH_TRAIN_BATCH ?? 1024);
 const ROUNDS = Number(process.env.BENCH_TRAIN_ROUNDS ?? 4);
@@ -188,6 +192,30 @@ async function main(): Promise<void> {
   const two = summary('threads2');
   const one = summary('threads1');
 
+  // 6. Loss path: fused vs reference, same trainer, 1 search thread, interleaved.
+  trainer.setSearchPool(null);
+  const lossPath: Record<'fused' | 'reference', { wall: number[]; cpu: number[] }> = { fused: { wall: [], cpu: [] }, reference: { wall: [], cpu: [] } };
+  setReferenceCellBits(true);
+  await step(); // warm the reference path's kernels
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const mode of ['reference', 'fused'] as const) {
+      setReferenceCellBits(mode === 'reference');
+      const s = await step();
+      lossPath[mode].wall.push(s.wall);
+      lossPath[mode].cpu.push(s.cpu);
+    }
+  }
+  setReferenceCellBits(false);
+  const lossPathSummary = {
+    fusedMedianStepWallSeconds: median(lossPath.fused.wall),
+    referenceMedianStepWallSeconds: median(lossPath.reference.wall),
+    fusedMedianStepCpuSeconds: median(lossPath.fused.cpu),
+    referenceMedianStepCpuSeconds: median(lossPath.reference.cpu),
+    speedupWall: median(lossPath.reference.wall) / median(lossPath.fused.wall),
+    speedupCpu: median(lossPath.reference.cpu) / median(lossPath.fused.cpu),
+    raw: lossPath,
+  };
+
   // 2. The streaming loop (search on 2 threads, reads on the calling thread + a feature worker).
   let streaming: Record<string, unknown> | null = null;
   if (data) {
@@ -297,6 +325,7 @@ async function main(): Promise<void> {
     twoCores: two,
     oneThreadSearch: one,
     speedupTwoVsOne: one.medianStepWallSeconds / two.medianStepWallSeconds,
+    lossPath: lossPathSummary,
     streaming,
     extraction,
     maxRssMiB,
@@ -315,6 +344,8 @@ async function main(): Promise<void> {
     `${one.framesPerSecondWall.toFixed(0)} frames/s with 1 search thread; speedup ${out.speedupTwoVsOne.toFixed(2)}×`,
     `CPU time per step ${one.medianStepCpuSeconds.toFixed(2)} s → ${one.framesPerCpuSecond.toFixed(0)} frames per CPU-second, ` +
     `≈ ${one.epochHoursAtCpuRate.toFixed(1)} h per 18 M-frame epoch on one uncontended core`,
+    `loss path: fused variance-form kernel ${lossPathSummary.fusedMedianStepCpuSeconds.toFixed(3)} s cpu/step vs reference ${lossPathSummary.referenceMedianStepCpuSeconds.toFixed(3)} s ` +
+    `(${lossPathSummary.speedupCpu.toFixed(2)}× cpu, ${lossPathSummary.speedupWall.toFixed(2)}× wall, interleaved)`,
   ];
   if (streaming) {
     const s = streaming as { framesPerSecondAfterFirstWindow: number; loaderWaitFractionAfterFirstWindow: number; loaderWaitFraction: number; firstWindowWaitSeconds: number; peakHeldFrames: number; windowsRead: number; epochHoursTrainClean100: number };
