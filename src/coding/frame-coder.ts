@@ -366,12 +366,6 @@ class FrameShape {
     }
     return out;
   }
-
-  scaleIndex(k: number, gainIndex: number, combLag: number): number {
-    let j = this.baseScale[k] - gainIndex;
-    if (combLag >= 0 && k < COMB_BINS) j += COMB_OFFSETS[combLag][k];
-    return j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
-  }
 }
 
 /** What one frame carries, as the decoder sees it (also returned by the encoder for tests). */
@@ -437,6 +431,8 @@ export class FrameEncoder {
   private readonly x2: Float64Array;
   private readonly m: Float64Array;
   private readonly scale: Int32Array;
+  /** Scale index per bin for the real coder (tryEncode). */
+  private readonly codeScale: Int32Array;
   private xSign: ArrayLike<number> = [];
   private readonly invGain: Float64Array;
   private readonly sparseA: SparseRows;
@@ -460,6 +456,7 @@ export class FrameEncoder {
     this.x2 = new Float64Array(model.bins);
     this.m = new Float64Array(model.bins);
     this.scale = new Int32Array(model.bins);
+    this.codeScale = new Int32Array(model.bins);
     // Worst case: every bin at MAX_BIN_BITS plus the fixed fields, far above any budget.
     this.coder = new RangeEncoder(Math.ceil((model.bins * MAX_BIN_BITS) / 8) + 64);
     this.sparseA = sparseRows(model.analysis, model.bands, model.bins);
@@ -693,8 +690,9 @@ export class FrameEncoder {
     if (combLag >= 0) enc.encodeBits(combLag, COMB_LAG_BITS);
     enc.encodeBit(truncated ? 1 : 0, TRUNC_P1, TRUNC_TOTAL);
     if (truncated) enc.encodeBits(codedBins, CODED_BINS_BITS);
+    const scale = sh.scaleIndices(gain, combLag, this.codeScale);
     for (let k = 0; k < codedBins; k++) {
-      const j = sh.scaleIndex(k, gain, combLag);
+      const j = scale[k];
       let mk = m[k];
       const cap = maxMagnitude(j);
       if (mk > cap) m[k] = mk = cap;
