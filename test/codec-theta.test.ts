@@ -104,4 +104,28 @@ describe('codec with a learned θ', () => {
       expect(frames).toBeGreaterThan(30);
     }
   });
+
+  it('noise filling keeps the θ-less level: a zero bin gets the same magnitude with or without θ', () => {
+    const m = withTheta((k) => (k < 100 ? 0.4 : -0.8)); // ±9…18 scale steps
+    const file = encodeSpeech(m, signal, 9600);
+    const fb = frameBits(9600) / 8;
+    const withT = new FrameDecoder(m, 9600);
+    const without = new FrameDecoder(base, 9600);
+    withT.recordFields = without.recordFields = true;
+    const a = new Float64Array(320);
+    const b = new Float64Array(320);
+    let compared = 0;
+    for (let j = 1; j < 30; j++) {
+      const frame = file.subarray(HEADER_BYTES + j * fb, HEADER_BYTES + (j + 1) * fb);
+      withT.decode(frame, a);
+      without.decode(frame, b);
+      for (let k = 20; k < 320; k++) {
+        if (withT.last!.q[k] !== 0 || without.last!.q[k] !== 0) continue;
+        expect(Math.abs(a[k]), `frame ${j} bin ${k}`).toBe(Math.abs(b[k]));
+        expect(a[k]).not.toBe(0);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(1000);
+  });
 });
