@@ -32,7 +32,7 @@ import { prepareTrainingData, type PreparedData } from './dataset.js';
 import { defaultCacheDir } from './features.js';
 import { evenlySpacedFrames, FeatureWorkers } from './frame-store.js';
 import { initTfBackend, type BackendChoice } from './tf-backend.js';
-import { Trainer, type Estimator, type StepStats, type TrainerConfig, type ValidationResult } from './trainer.js';
+import { ENTROPY_MODEL_KIND, Trainer, type Estimator, type StepStats, type TrainerConfig, type ValidationResult } from './trainer.js';
 
 export type TrainBackend = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
 
@@ -378,7 +378,7 @@ async function trainOn(o: TrainOptions, ctx: RunContext): Promise<TrainSummary> 
       snrDb: trainer.config.snrDb,
       plannedSteps: trainer.config.plannedSteps,
       replaceThreshold: trainer.config.replaceThreshold,
-      entropyModel: 'laplace-log-scale-per-bin: b_k = exp(θ_k)·√(s_k/2)/Δ_k',
+      entropyModel: `${ENTROPY_MODEL_KIND}: b_k = exp(θ_k)·√(s_k/2)/Δ_k`,
       backend: backend.backend,
     },
     steps: trainer.step,

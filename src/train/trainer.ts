@@ -33,13 +33,14 @@ import { adamUpdate } from './adam.js';
 import { frameTargets } from './frame-targets.js';
 import { laplaceCellBits, referenceCellBitsEnabled, sumCellBitsOfLogScale, sumCellBitsOfVariance } from './spectrum-bits.js';
 import { perceptualWeights } from '../model/perceptual.js';
+import { LAPLACE_LOG_SCALE_PER_BIN } from '../model/entropy-model.js';
 import { PERCEPTUAL_POWER_FLOOR } from './frame-targets.js';
 
 export const ESTIMATORS = ['nsvq', 'ste', 'ema'] as const;
 export type Estimator = (typeof ESTIMATORS)[number];
 
-/** Kind tag of the entropy-model parameters this trainer writes into the model file. */
-export const ENTROPY_MODEL_KIND = 'laplace-log-scale-per-bin';
+/** The entropy-model kind the trainer writes; the codec reads it (src/model/entropy-model.ts). */
+export const ENTROPY_MODEL_KIND = LAPLACE_LOG_SCALE_PER_BIN;
 /** Smallest value an exp-parametrised A/B entry starts from (exact zeros have no log). */
 const PARAM_FLOOR = 1e-7;
 
