@@ -13,6 +13,15 @@
  * call records wall time and the process CPU time (process.cpuUsage, all threads); for the
  * single-threaded methods the CPU time is the robust figure under contention, for the 2-thread
  * pool only wall time means anything. Medians and ratios are what to quote.
+ *
+ * Section 2 (recheck): rows the float32 certificate cannot settle. The earlier scheme ('full':
+ * margin from the largest codeword norm, then a float64 rescan of all K codewords) against the
+ * candidate list ('candidates': per-row bound, float64 only for codewords within it), on
+ * residual-like data: the repo model's five 4096×16 stage codebooks with a quarter of the
+ * codewords overwritten by copies of others plus N(0, 1e-3²) (what codebook replacement does
+ * during training), and inputs that are sums of one random codeword per stage plus noise,
+ * searched stage by stage on their greedy residuals. Interleaved rounds, single thread, CPU
+ * time; the fractions of uncertain rows and the candidates per uncertain row are reported.
  * Writes bench/results/vq.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,7 +29,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { codewordNorms, nearestCodewords, setWasmSearch } from '../src/vq/search.js';
+import {
+  codewordNorms, nearestCodewords, nearestCodewordsNaive, resetSearchStats, searchStats, setSearchRecheck, setWasmSearch,
+  type RecheckMode,
+} from '../src/vq/search.js';
+import { loadModel } from '../src/model/codec-model.js';
 import { SearchPool } from '../src/vq/search-pool.js';
 import { Rng } from '../src/vq/random.js';
 
@@ -127,6 +140,7 @@ async function main(): Promise<void> {
   const baseWall = Math.min(...tfRows.map((r) => r.wall_median_ms));
   const baseCpu = Math.min(...tfRows.map((r) => r.cpu_median_ms));
   const plainTf = rows.find((r) => r.method === 'tfjs-wasm-matmul-argmin')!;
+  const recheck = recheckSection();
   const out = {
     bench: 'vq-search',
     date: new Date().toISOString(),
@@ -141,6 +155,7 @@ async function main(): Promise<void> {
       speedup_cpu_vs_tfjs_matmul_argmin: +(plainTf.cpu_median_ms / r.cpu_median_ms).toFixed(2),
     })),
     note: 'medians of interleaved rounds on a shared 2-core machine; compare ratios, not absolute times',
+    recheck,
   };
   for (const r of out.results) {
     console.log(
@@ -153,6 +168,99 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'vq.json'), JSON.stringify(out, null, 2) + '\n');
   console.log(`wrote ${path.join(dir, 'vq.json')}`);
+}
+
+interface RecheckRow {
+  stage: number;
+  uncertain_fraction: Record<RecheckMode, number>;
+  full_rescans: Record<RecheckMode, number>;
+  candidates_per_uncertain_row: number;
+  cpu_median_ms: Record<RecheckMode, number>;
+  speedup_cpu_candidates_vs_full: number;
+  agreement_with_naive: Record<RecheckMode, number>;
+}
+
+/** Section 2: the recheck of uncertain rows, 'full' vs 'candidates' (see the header). */
+function recheckSection(): { note: string; rows: number; rounds: number; stages: RecheckRow[] } | { skipped: string } {
+  let codebooks: Float32Array[];
+  try {
+    codebooks = loadModel().codebooks.map((c) => Float32Array.from(c));
+  } catch (e) {
+    return { skipped: `no model: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  const rng = new Rng(77);
+  for (const cb of codebooks) {
+    if (cb.length !== K * D) return { skipped: 'model codebooks are not 4096×16' };
+    for (let t = 0; t < K / 4; t++) {
+      const a = rng.int(K), b = rng.int(K);
+      for (let i = 0; i < D; i++) cb[a * D + i] = Math.fround(cb[b * D + i] + 1e-3 * rng.normal());
+    }
+  }
+  const resid = new Float32Array(N * D);
+  for (let r = 0; r < N; r++) {
+    for (const cb of codebooks) {
+      const j = rng.int(K);
+      for (let i = 0; i < D; i++) resid[r * D + i] += cb[j * D + i];
+    }
+  }
+  for (let i = 0; i < resid.length; i++) resid[i] = Math.fround(resid[i] + 0.3 * rng.normal());
+  const modes: RecheckMode[] = ['full', 'candidates'];
+  const stages: RecheckRow[] = [];
+  for (let s = 0; s < codebooks.length; s++) {
+    const cb = codebooks[s];
+    const naive = nearestCodewordsNaive(resid, N, cb, K, D);
+    const cpu: Record<RecheckMode, number[]> = { full: [], candidates: [] };
+    const stats = {} as Record<RecheckMode, typeof searchStats>;
+    const agree = {} as Record<RecheckMode, number>;
+    for (const mode of modes) {
+      setSearchRecheck(mode);
+      resetSearchStats();
+      const got = nearestCodewords(resid, N, cb, K, D); // warm-up, statistics, correctness
+      stats[mode] = { ...searchStats };
+      let a = 0;
+      for (let r = 0; r < N; r++) if (got[r] === naive[r]) a++;
+      agree[mode] = a / N;
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const mode of modes) {
+        setSearchRecheck(mode);
+        const c0 = process.cpuUsage();
+        nearestCodewords(resid, N, cb, K, D);
+        const c = process.cpuUsage(c0);
+        cpu[mode].push((c.user + c.system) / 1000);
+      }
+    }
+    setSearchRecheck('candidates');
+    const med = { full: median(cpu.full), candidates: median(cpu.candidates) };
+    const cand = stats.candidates;
+    stages.push({
+      stage: s,
+      uncertain_fraction: { full: stats.full.uncertain / N, candidates: cand.uncertain / N },
+      full_rescans: { full: stats.full.fullRescans, candidates: cand.fullRescans },
+      candidates_per_uncertain_row: cand.uncertain ? +(cand.candidates / cand.uncertain).toFixed(2) : 0,
+      cpu_median_ms: { full: +med.full.toFixed(2), candidates: +med.candidates.toFixed(2) },
+      speedup_cpu_candidates_vs_full: +(med.full / med.candidates).toFixed(2),
+      agreement_with_naive: agree,
+    });
+    // greedy residual for the next stage
+    for (let r = 0; r < N; r++) {
+      for (let i = 0; i < D; i++) resid[r * D + i] = Math.fround(resid[r * D + i] - cb[naive[r] * D + i]);
+    }
+  }
+  for (const r of stages) {
+    console.log(
+      `recheck stage ${r.stage}: uncertain ${(100 * r.uncertain_fraction.full).toFixed(1)}% → ${(100 * r.uncertain_fraction.candidates).toFixed(1)}%` +
+        `, ${r.candidates_per_uncertain_row} candidates/uncertain row, full rescans ${r.full_rescans.full} → ${r.full_rescans.candidates}` +
+        `  cpu ${r.cpu_median_ms.full} → ${r.cpu_median_ms.candidates} ms (×${r.speedup_cpu_candidates_vs_full})` +
+        `  agree ${(100 * r.agreement_with_naive.full).toFixed(2)}% / ${(100 * r.agreement_with_naive.candidates).toFixed(2)}%`,
+    );
+  }
+  return {
+    note: "model codebooks with 1/4 of codewords replaced by near-copies (noise 1e-3); 'full' = earlier recheck, 'candidates' = candidate list; CPU-time medians of interleaved rounds, 1 thread",
+    rows: N,
+    rounds: ROUNDS,
+    stages,
+  };
 }
 
 main().catch((e) => {

@@ -13,14 +13,80 @@
  */
 
 import {
-  OP, SIMD, SIMD_PREFIX, VAL, VOID_BLOCK, buildWasmModule, ensureMemory, instantiateWasm, sleb, uleb, type WasmMemory,
+  OP, SIMD, SIMD_PREFIX, VAL, VOID_BLOCK, buildWasmModule, ensureMemory, instantiateWasm, sleb, uleb,
+  type WasmFunction, type WasmMemory,
 } from '../util/wasm-module-builder.js';
+
+/** SIMD / core opcodes used only here (WebAssembly SIMD spec, opcode table). */
+const F32X4_LE = 0x45;
+const I32X4_BITMASK = 0xa4;
+const I32_STORE = 0x36;
+const I32_OR = 0x72;
+
+/**
+ * Rounding steps every term of a scan score goes through, for partial-sum count `accs`:
+ * ⌈D/A⌉ additions along its partial sum (the norm is the first term of sum 0), ⌈log₂A⌉ in the
+ * pairwise combination, and one for its own rounding (product, or the float32 norm). So
+ * |f̂ − f| ≤ γ_m·(‖c‖² + Σ|2x_i c_i|) with m = this (Higham, Accuracy and Stability of
+ * Numerical Algorithms, 2nd ed., §3.1 Lemma 3.1 and eq. (4.3)/(3.4): a computed sum is
+ * Σ t_k(1 + θ_k), |θ_k| ≤ γ_{h_k} for h_k the additions term k passes through; the product's
+ * own rounding adds one factor; f32x4.add/mul are IEEE round-to-nearest, never fused).
+ */
+export function scanRoundingSteps(dim: number, accs = accsPerRow): number {
+  const A = Math.max(1, Math.min(accs, dim));
+  return Math.ceil(dim / A) + Math.ceil(Math.log2(A)) + 1;
+}
+
+/**
+ * Emit the score of one block of 4 codewords for `rows` rows into ACC(q, 0), in the order the
+ * rounding analysis above assumes: component i goes to partial sum i mod A (sum 0 starts from
+ * the norm), then the partial sums are added pairwise. Both exported functions use this, so a
+ * row's scores are bit-identical in the scan and in the candidate pass.
+ */
+function emitBlockScore(
+  c: number[], dim: number, rows: number, A: number,
+  L: { cbp: number; norm: number; cv: number; xp: number; acc: (q: number, a: number) => number },
+): void {
+  const simd = (op: number, ...imm: number[]) => c.push(SIMD_PREFIX, ...uleb(op), ...imm);
+  const get = (l: number) => c.push(OP.localGet, ...uleb(l));
+  const set = (l: number) => c.push(OP.localSet, ...uleb(l));
+  // −2x is read with v128.load32_splat inside the loop instead of living in locals: this keeps
+  // the live v128 values ((A + 3) per row + 3) within the 16 SIMD registers of x86-64.
+  const xs = (q: number, i: number) => {
+    get(L.xp);
+    simd(SIMD.load32Splat, 2, ...uleb(4 * (q * dim + i)));
+  };
+  for (let i = 0; i < dim; i++) {
+    get(L.cbp); simd(SIMD.load, 4, ...uleb(16 * i)); set(L.cv);
+    for (let q = 0; q < rows; q++) {
+      const acc = L.acc(q, i % A);
+      if (i === 0) {
+        get(L.norm); get(L.cv); xs(q, 0); simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add); set(acc);
+      } else if (i < A) {
+        get(L.cv); xs(q, i); simd(SIMD.f32x4Mul); set(acc);
+      } else {
+        get(acc); get(L.cv); xs(q, i); simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add); set(acc);
+      }
+    }
+  }
+  for (let q = 0; q < rows; q++) {
+    // pairwise combination of the partial sums into ACC(q, 0)
+    for (let width = 1; width < A; width *= 2) {
+      for (let a = 0; a + width < A; a += 2 * width) {
+        get(L.acc(q, a)); get(L.acc(q, a + width)); simd(SIMD.f32x4Add); set(L.acc(q, a));
+      }
+    }
+  }
+}
 
 /**
  * Build the module bytes for dimension `dim`, scanning `rows` input rows per pass (each codeword
- * block is loaded once and used for all of them). Export: search(data, groups, cb, norms,
- * blocks, out) over `groups` × `rows` consecutive rows, which hold −2x; out gets 48 bytes per row
- * (4 best scores, 4 runner-up scores, 4 best indices).
+ * block is loaded once and used for all of them). Exports:
+ *  - search(data, groups, cb, norms, blocks, out) over `groups` × `rows` consecutive rows, which
+ *    hold −2x; out gets 48 bytes per row (4 best scores, 4 runner-up scores, 4 best indices);
+ *  - candidates(x, cb, norms, blocks, threshold, list, cap) → count: for the one row at x (−2x),
+ *    every block with a lane whose score is ≤ threshold, as (block << 4) | lane mask, in block
+ *    order; the first `cap` entries are written to list, the return value counts them all.
  */
 export function buildSearchModule(dim: number, rows = 2, accs = 2): Uint8Array {
   const c: number[] = [];
@@ -46,12 +112,6 @@ export function buildSearchModule(dim: number, rows = 2, accs = 2): Uint8Array {
   const ACC = (q: number, a: number) => 15 + per * q + a;
   const S = (q: number) => ACC(q, 0);
   const B1 = (q: number) => 15 + per * q + A, B2 = (q: number) => 16 + per * q + A, BI = (q: number) => 17 + per * q + A;
-  // −2x is read with v128.load32_splat inside the loop instead of living in locals: this keeps
-  // the live v128 values ((A + 3) per row + 3) within the 16 SIMD registers of x86-64.
-  const xs = (q: number, i: number) => {
-    get(XP);
-    simd(SIMD.load32Splat, 2, ...uleb(4 * (q * dim + i)));
-  };
   const nV128 = 3 + per * rows;
 
   get(0); set(XP);
@@ -72,26 +132,8 @@ export function buildSearchModule(dim: number, rows = 2, accs = 2): Uint8Array {
   get(B); get(4); c.push(OP.i32GeU, OP.brIf, 1);
   get(NP); simd(SIMD.load, 4, 0); set(NORM);
   // A partial sums per row (component i goes to sum i mod A) shorten the dependency chains.
-  for (let i = 0; i < dim; i++) {
-    get(CBP); simd(SIMD.load, 4, ...uleb(16 * i)); set(CV);
-    for (let q = 0; q < rows; q++) {
-      const acc = ACC(q, i % A);
-      if (i === 0) {
-        get(NORM); get(CV); xs(q, 0); simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add); set(acc);
-      } else if (i < A) {
-        get(CV); xs(q, i); simd(SIMD.f32x4Mul); set(acc);
-      } else {
-        get(acc); get(CV); xs(q, i); simd(SIMD.f32x4Mul); simd(SIMD.f32x4Add); set(acc);
-      }
-    }
-  }
+  emitBlockScore(c, dim, rows, A, { cbp: CBP, norm: NORM, cv: CV, xp: XP, acc: ACC });
   for (let q = 0; q < rows; q++) {
-    // pairwise combination of the partial sums into ACC(q, 0)
-    for (let width = 1; width < A; width *= 2) {
-      for (let a = 0; a + width < A; a += 2 * width) {
-        get(ACC(q, a)); get(ACC(q, a + width)); simd(SIMD.f32x4Add); set(ACC(q, a));
-      }
-    }
     // b2 = pmin(b2, pmax(s, b1)); bi = s < b1 ? ci : bi; b1 = pmin(b1, s). The pseudo-min/max
     // (pmin(a, b) = b < a ? b : a) are single x86 instructions, unlike min/max; a NaN score
     // is simply never taken, as in the naive reference (NaN < d is false).
@@ -117,16 +159,64 @@ export function buildSearchModule(dim: number, rows = 2, accs = 2): Uint8Array {
 
   const I32 = VAL.i32;
   return buildWasmModule({
-    functions: [{
-      name: 'search',
-      params: [I32, I32, I32, I32, I32, I32],
-      results: [],
-      locals: [[6, I32], [nV128, VAL.v128]],
-      code: c,
-    }],
+    functions: [
+      {
+        name: 'search',
+        params: [I32, I32, I32, I32, I32, I32],
+        results: [],
+        locals: [[6, I32], [nV128, VAL.v128]],
+        code: c,
+      },
+      candidatesFunction(dim, A),
+    ],
     memoryPages: 1,
     memoryName: 'mem',
   });
+}
+
+/** The `candidates` export (see buildSearchModule): one row, scores as in the scan. */
+function candidatesFunction(dim: number, A: number): WasmFunction {
+  const c: number[] = [];
+  const simd = (op: number, ...imm: number[]) => c.push(SIMD_PREFIX, ...uleb(op), ...imm);
+  const get = (l: number) => c.push(OP.localGet, ...uleb(l));
+  const set = (l: number) => c.push(OP.localSet, ...uleb(l));
+  const i32 = (v: number) => c.push(OP.i32Const, ...sleb(v));
+  // params 0 x, 1 cb, 2 norms, 3 blocks, 4 threshold (f32), 5 list, 6 cap
+  const B = 7, CBP = 8, NP = 9, CNT = 10, MASK = 11; // i32 locals
+  const CV = 12, NORM = 13, T = 14; // v128 locals
+  const ACC = (_q: number, a: number) => 15 + a;
+
+  get(4); simd(SIMD.f32x4Splat); set(T);
+  get(1); set(CBP);
+  get(2); set(NP);
+  c.push(OP.block, VOID_BLOCK, OP.loop, VOID_BLOCK);
+  get(B); get(3); c.push(OP.i32GeU, OP.brIf, 1);
+  get(NP); simd(SIMD.load, 4, 0); set(NORM);
+  emitBlockScore(c, dim, 1, A, { cbp: CBP, norm: NORM, cv: CV, xp: 0, acc: ACC });
+  // mask = lanes with score ≤ threshold (NaN scores never qualify, as in the scan)
+  get(ACC(0, 0)); get(T); simd(F32X4_LE); simd(I32X4_BITMASK); c.push(OP.localTee, ...uleb(MASK));
+  c.push(OP.if, VOID_BLOCK);
+  get(CNT); get(6); c.push(OP.i32LtU, OP.if, VOID_BLOCK);
+  get(5); get(CNT); i32(2); c.push(OP.i32Shl, OP.i32Add);
+  get(B); i32(4); c.push(OP.i32Shl); get(MASK); c.push(I32_OR);
+  c.push(I32_STORE, 2, 0);
+  c.push(OP.end);
+  get(CNT); i32(1); c.push(OP.i32Add); set(CNT);
+  c.push(OP.end);
+  get(CBP); i32(16 * dim); c.push(OP.i32Add); set(CBP);
+  get(NP); i32(16); c.push(OP.i32Add); set(NP);
+  get(B); i32(1); c.push(OP.i32Add); set(B);
+  c.push(OP.br, 0, OP.end, OP.end);
+  get(CNT);
+  c.push(OP.end);
+  const I32 = VAL.i32;
+  return {
+    name: 'candidates',
+    params: [I32, I32, I32, I32, VAL.f32, I32, I32],
+    results: [I32],
+    locals: [[5, I32], [3 + A, VAL.v128]],
+    code: c,
+  };
 }
 
 /** Rows per pass and partial sums per row of the generated scan (see buildSearchModule). */
@@ -145,7 +235,27 @@ export function setWasmRowsPerPass(r: number): void {
 
 interface Instance {
   search: (data: number, n: number, cb: number, norms: number, blocks: number, out: number) => void;
+  candidates: (x: number, cb: number, norms: number, blocks: number, threshold: number, list: number, cap: number) => number;
   mem: WasmMemory;
+}
+
+/** Capacity of the candidate list, in blocks of 4 codewords (see CandidatePass). */
+let candidateCap = 256;
+/** For tests and benchmarks: the candidate-list capacity in blocks (≥ 1). */
+export function setCandidateCap(blocks: number): void {
+  if (!Number.isInteger(blocks) || blocks < 1) throw new RangeError('candidate cap must be an integer ≥ 1');
+  candidateCap = blocks;
+}
+
+/**
+ * Second pass over one row of the current chunk: the codeword blocks with a lane whose scan score
+ * (bit-identical to the scan's) is ≤ `threshold`, a float32 value. Returns how many blocks
+ * qualify; the first `cap` are in `list` as (block << 4) | lane mask, in increasing block order.
+ */
+export interface CandidatePass {
+  collect(row: number, threshold: number): number;
+  readonly list: Int32Array;
+  readonly cap: number;
 }
 
 const instances = new Map<string, Instance | null>();
@@ -160,7 +270,11 @@ function instanceFor(dim: number): Instance | null {
   if (inst === undefined) {
     const exports = instantiateWasm(buildSearchModule(dim, rowsPerPass, accsPerRow));
     // null: no WebAssembly SIMD in this runtime, callers use the JS kernel
-    inst = exports && { search: exports.search as Instance['search'], mem: exports.mem as WasmMemory };
+    inst = exports && {
+      search: exports.search as Instance['search'],
+      candidates: exports.candidates as Instance['candidates'],
+      mem: exports.mem as WasmMemory,
+    };
     instances.set(key, inst);
   }
   return inst;
@@ -175,8 +289,9 @@ const CHUNK = 8192;
 
 /**
  * Lane results of the SIMD scan for rows [r0, r1): per row 4 best scores, 4 runner-up scores,
- * 4 best indices (float32 scores f = ‖c‖² − 2x·c). `visit(row, b1, b2, bi, base)` reads them.
- * Returns false if the SIMD path is unavailable for this dimension.
+ * 4 best indices (float32 scores f = ‖c‖² − 2x·c). `visit(row, f32, i32, base, pass)` reads them
+ * at base (b1 at +0…3, b2 at +4…7, indices at +8…11) and may run the candidate pass on that row
+ * (only during the visit: the chunk's −2x is overwritten afterwards). Returns false if the SIMD path is unavailable for this dimension.
  */
 export function wasmScan(
   data: Float32Array,
@@ -186,7 +301,7 @@ export function wasmScan(
   norms: Float64Array,
   k: number,
   dim: number,
-  visit: (row: number, f32: Float32Array, i32: Int32Array, base: number) => void,
+  visit: (row: number, f32: Float32Array, i32: Int32Array, base: number, pass: CandidatePass) => void,
 ): boolean {
   const inst = instanceFor(dim);
   if (!inst) return false;
@@ -195,7 +310,8 @@ export function wasmScan(
   const normBytes = blocks * 16;
   const R = rowsPerPass;
   const rows = Math.ceil(Math.min(CHUNK, r1 - r0) / R) * R; // whole passes; padding rows are ignored
-  const need = cbBytes + normBytes + rows * dim * 4 + rows * 48;
+  const cap = candidateCap;
+  const need = cbBytes + normBytes + rows * dim * 4 + rows * 48 + cap * 4;
   ensureMemory(inst.mem, need);
   const buf = inst.mem.buffer;
   const cbView = new Float32Array(buf, 0, blocks * dim * 4);
@@ -218,6 +334,14 @@ export function wasmScan(
   const dataView = new Float32Array(buf, dataOff, rows * dim);
   const outF = new Float32Array(buf, outOff, rows * 12);
   const outI = new Int32Array(buf, outOff, rows * 12);
+  const listOff = outOff + rows * 48;
+  let chunkStart = r0;
+  const pass: CandidatePass = {
+    list: new Int32Array(buf, listOff, cap),
+    cap,
+    collect: (row, threshold) =>
+      inst.candidates(dataOff + (row - chunkStart) * dim * 4, 0, cbBytes, blocks, threshold, listOff, cap),
+  };
   for (let s = r0; s < r1; s += rows) {
     const m = Math.min(rows, r1 - s);
     // The scan reads −2x (exact power-of-two scaling) so its inner loop is multiply-add only.
@@ -226,7 +350,8 @@ export function wasmScan(
     const groups = Math.ceil(m / R);
     dataView.fill(0, m * dim, groups * R * dim);
     inst.search(dataOff, groups, 0, cbBytes, blocks, outOff);
-    for (let r = 0; r < m; r++) visit(s + r, outF, outI, 12 * r);
+    chunkStart = s;
+    for (let r = 0; r < m; r++) visit(s + r, outF, outI, 12 * r, pass);
   }
   return true;
 }

@@ -22,7 +22,7 @@
  * runner-up certificate, using a float32 error bound; uncertain rows are recomputed by the
  * float64 kernel above. So every path returns the naive reference's indices.
  */
-import { wasmScan } from './search-wasm.js';
+import { scanRoundingSteps, wasmScan } from './search-wasm.js';
 import { Grid2D } from './search-2d.js';
 
 /** ‖c_k‖² for each of the k codewords (float64 sums, stored as float32 per the shared contract). */
@@ -145,11 +145,71 @@ export function setWasmSearch(enabled: boolean, minWork = 256): void {
   wasmMinWork = minWork;
 }
 
+/** How rows the float32 scan cannot certify are rechecked (see nearestRange). */
+export type RecheckMode = 'candidates' | 'full';
+let recheckMode: RecheckMode = 'candidates';
+/**
+ * For benchmarks and tests: 'candidates' (default) rechecks only the codewords whose float32
+ * score is within the bound of the best; 'full' is the earlier scheme (a coarser margin from the
+ * largest norm, then a float64 rescan of all k codewords). Both return the naive indices.
+ */
+export function setSearchRecheck(mode: RecheckMode): void {
+  recheckMode = mode;
+}
+
+/** Counters of the float32 path since the last reset (benchmarks). */
+export interface SearchStats {
+  /** Rows scanned by the float32 SIMD scan. */
+  rows: number;
+  /** Rows whose winner the float32 certificate did not settle. */
+  uncertain: number;
+  /** Codewords evaluated exactly (float64, naive distance) on the candidate lists. */
+  candidates: number;
+  /** Rows whose candidate list overflowed its capacity, or with non-finite scores: full rescan. */
+  fullRescans: number;
+}
+export const searchStats: SearchStats = { rows: 0, uncertain: 0, candidates: 0, fullRescans: 0 };
+export function resetSearchStats(): void {
+  searchStats.rows = searchStats.uncertain = searchStats.candidates = searchStats.fullRescans = 0;
+}
+
+const F32_BITS = new Float32Array(1);
+const U32_BITS = new Uint32Array(F32_BITS.buffer);
+/** The smallest float32 ≥ v (v finite). */
+function float32AtLeast(v: number): number {
+  const f = Math.fround(v);
+  if (f >= v) return f;
+  F32_BITS[0] = f;
+  if (f > 0) U32_BITS[0]++;
+  else if (f < 0) U32_BITS[0]--;
+  else U32_BITS[0] = 1; // ±0 < v: the smallest subnormal
+  return F32_BITS[0];
+}
+
 /**
  * Kernel over rows [r0, r1) with precomputed float64 norms; writes idx[r]. Exported for the
  * worker pool, which shares `norms` across calls. Uses the WebAssembly SIMD scan
  * (search-wasm.ts) with a float32 certificate, else the float64 JS kernel; both give exactly the
  * naive reference's indices.
+ *
+ * Certificate of the float32 scan. Let f_j = ‖c_j‖² − 2x·c_j = d_j − ‖x‖² (d_j the exact squared
+ * distance) and f̂_j the scan's float32 score. Every term of f̂_j goes through m rounding steps
+ * (scanRoundingSteps), so (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed.,
+ * Lemma 3.1 and eq. (3.4)), with u = 2⁻²⁴, γ_m = mu/(1 − mu) and Cauchy–Schwarz
+ * Σ|2x_i c_ji| ≤ 2‖x‖‖c_j‖:
+ *   |f̂_j − f_j| ≤ δ_j = γ_m·(‖c_j‖² + 2‖x‖‖c_j‖) + η,
+ * η = 2⁻¹⁴⁰ covering underflow (≤ 2⁻¹⁵⁰ per rounded product or norm, at most 65 of them).
+ * The naive float64 distance d̃_j of the reference has |d̃_j − d_j| ≤ γ⁶⁴_{D+3}·d_j ≤ ν_j =
+ * 2⁻⁴⁵(‖x‖² + ‖c_j‖²) (D ≤ 64; d_j ≤ 2‖x‖² + 2‖c_j‖²). Let i₁ be the scan's winner and b₁ = f̂_{i₁}.
+ * Every j with f̂_j > T = b₁ + e(‖c_{i₁}‖²) + e(max_j ‖c_j‖²), e(n) = δ(n) + ν(n) (increasing
+ * in n), has d̃_j > d̃_{i₁}, so it can neither win nor tie in the naive search. So the naive
+ * winner is the lowest index of minimal d̃ among the candidates {j : f̂_j ≤ T}. If the runner-up
+ * score exceeds T that set is {i₁} (certified). Otherwise the candidate pass of the scan lists
+ * the blocks with a score ≤ T (T rounded up to float32), and only those codewords are measured
+ * with the naive distance in index order; when the list overflows, all k are. The constants
+ * get a relative headroom of 2⁻¹⁶, which covers the float64 rounding of T itself.
+ * Rows with ‖x‖² ≥ 1e30 or non-finite values (scores may overflow float32) go to the float64
+ * kernel.
  */
 export function nearestRange(
   data: Float32Array,
@@ -165,29 +225,115 @@ export function nearestRange(
   let maxNorm = 0;
   for (let j = 0; j < k; j++) if (norms[j] > maxNorm) maxNorm = norms[j];
   // Float32 scores overflow near 3e38: keep huge inputs on the float64 path.
-  if (wasmEnabled && (r1 - r0) * k >= wasmMinWork && maxNorm < 1e30) {
-    // |f32 score − exact| ≤ (D/2 + 4)·2⁻²⁴·(2‖c‖² + ‖x‖²) for this summation order; the margin
-    // below is 2δ with δ taken 4× larger than that bound.
-    const kappa32 = (2 * dim + 4) * 5.960464477539063e-8;
-    const done = wasmScan(data, r0, r1, codebook, norms, k, dim, (row, f, i, base) => {
-      let bl = 0;
-      let b1 = f[base];
-      for (let l = 1; l < 4; l++) if (f[base + l] < b1) { b1 = f[base + l]; bl = l; }
-      let second = Infinity;
-      for (let l = 0; l < 4; l++) {
-        if (l !== bl && f[base + l] < second) second = f[base + l];
-        if (f[base + 4 + l] < second) second = f[base + 4 + l];
-      }
-      const xo = row * dim;
-      let xx = 0;
-      for (let t = 0; t < dim; t++) xx += data[xo + t] * data[xo + t];
-      const margin = 2 * kappa32 * (2 * maxNorm + xx);
-      if (b1 > -Infinity && second - b1 > margin) idx[idxOffset + row] = i[base + 8 + bl];
-      else nearestRangeJs(data, row, row + 1, codebook, norms, k, dim, idx, idxOffset, maxNorm);
-    });
-    if (done) return;
+  if (wasmEnabled && (r1 - r0) * k >= wasmMinWork && maxNorm < 1e30 && dim <= 64) {
+    if (recheckMode === 'full') {
+      if (scanWithFullRecheck(data, r0, r1, codebook, norms, k, dim, idx, idxOffset, maxNorm)) return;
+    } else {
+      const u = 5.960464477539063e-8; // 2⁻²⁴
+      const m = scanRoundingSteps(dim);
+      const g = ((m * u) / (1 - m * u)) * (1 + 2 ** -16);
+      const eta = 2 ** -140;
+      const nu = 2 ** -45 * (1 + 2 ** -16);
+      const sqrtMax = Math.sqrt(maxNorm);
+      const done = wasmScan(data, r0, r1, codebook, norms, k, dim, (row, f, i, base, pass) => {
+        searchStats.rows++;
+        let bl = 0;
+        let b1 = f[base];
+        for (let l = 1; l < 4; l++) if (f[base + l] < b1) { b1 = f[base + l]; bl = l; }
+        let second = Infinity;
+        for (let l = 0; l < 4; l++) {
+          if (l !== bl && f[base + l] < second) second = f[base + l];
+          if (f[base + 4 + l] < second) second = f[base + 4 + l];
+        }
+        const xo = row * dim;
+        let xx = 0;
+        for (let t = 0; t < dim; t++) xx += data[xo + t] * data[xo + t];
+        const i1 = i[base + 8 + bl];
+        const r = Math.sqrt(xx);
+        const n1 = norms[i1];
+        const margin =
+          g * (n1 + 2 * r * Math.sqrt(n1) + maxNorm + 2 * r * sqrtMax) + 2 * eta + nu * (2 * xx + n1 + maxNorm);
+        const out = idxOffset + row;
+        if (!(xx < 1e30 && b1 > -Infinity && b1 < Infinity && margin < Infinity)) {
+          searchStats.uncertain++;
+          searchStats.fullRescans++;
+          nearestRangeJs(data, row, row + 1, codebook, norms, k, dim, idx, idxOffset, maxNorm);
+          return;
+        }
+        if (second - b1 > margin) {
+          idx[out] = i1;
+          return;
+        }
+        searchStats.uncertain++;
+        const count = pass.collect(row, float32AtLeast(b1 + margin));
+        if (count > pass.cap) {
+          searchStats.fullRescans++;
+          idx[out] = naiveArgmin(data, xo, codebook, k, dim);
+          return;
+        }
+        // Candidates in increasing index order; strict < keeps the lowest index on ties.
+        let best = i1;
+        let bestD = naiveDistance(data, xo, codebook, i1 * dim, dim);
+        const list = pass.list;
+        for (let e = 0; e < count; e++) {
+          const entry = list[e];
+          const j0 = (entry >> 4) * 4;
+          for (let l = 0; l < 4; l++) {
+            const j = j0 + l;
+            if ((entry & (1 << l)) === 0 || j === i1) continue;
+            searchStats.candidates++;
+            const d = naiveDistance(data, xo, codebook, j * dim, dim);
+            if (d < bestD || (d === bestD && j < best)) {
+              bestD = d;
+              best = j;
+            }
+          }
+        }
+        idx[out] = best;
+      });
+      if (done) return;
+    }
   }
   nearestRangeJs(data, r0, r1, codebook, norms, k, dim, idx, idxOffset, maxNorm);
+}
+
+/** The earlier recheck ('full'): coarse margin from the largest norm, float64 rescan of all k. */
+function scanWithFullRecheck(
+  data: Float32Array,
+  r0: number,
+  r1: number,
+  codebook: Float32Array,
+  norms: Float64Array,
+  k: number,
+  dim: number,
+  idx: Int32Array,
+  idxOffset: number,
+  maxNorm: number,
+): boolean {
+  // |f32 score − exact| ≤ (D/2 + 4)·2⁻²⁴·(2‖c‖² + ‖x‖²) for this summation order; the margin
+  // below is 2δ with δ taken 4× larger than that bound.
+  const kappa32 = (2 * dim + 4) * 5.960464477539063e-8;
+  return wasmScan(data, r0, r1, codebook, norms, k, dim, (row, f, i, base) => {
+    searchStats.rows++;
+    let bl = 0;
+    let b1 = f[base];
+    for (let l = 1; l < 4; l++) if (f[base + l] < b1) { b1 = f[base + l]; bl = l; }
+    let second = Infinity;
+    for (let l = 0; l < 4; l++) {
+      if (l !== bl && f[base + l] < second) second = f[base + l];
+      if (f[base + 4 + l] < second) second = f[base + 4 + l];
+    }
+    const xo = row * dim;
+    let xx = 0;
+    for (let t = 0; t < dim; t++) xx += data[xo + t] * data[xo + t];
+    const margin = 2 * kappa32 * (2 * maxNorm + xx);
+    if (b1 > -Infinity && second - b1 > margin) idx[idxOffset + row] = i[base + 8 + bl];
+    else {
+      searchStats.uncertain++;
+      searchStats.fullRescans++;
+      nearestRangeJs(data, row, row + 1, codebook, norms, k, dim, idx, idxOffset, maxNorm);
+    }
+  });
 }
 
 /** The float64 JS kernel (certified by a float64 margin, naive rescan on near-ties). */
