@@ -12,7 +12,8 @@ import { encodeSpeech, decodeSpeech } from '../src/codec/codec.js';
 import { loadModel, parseModel, serializeModel } from '../src/model/codec-model.js';
 import { Rng } from '../src/vq/random.js';
 import { initTfBackend } from '../src/train/tf-backend.js';
-import { Trainer } from '../src/train/trainer.js';
+import { Trainer, type ValidationResult } from '../src/train/trainer.js';
+import { BEST_DIR_NAME, meanValidationBits } from '../src/train/run-training.js';
 import { laplaceCellBits, laplaceCellBitsTf, sumCellBitsOfLogScale } from '../src/train/spectrum-bits.js';
 import { parseCheckpoint, serializeCheckpoint } from '../src/train/checkpoint.js';
 import { loadTrainingData, splitFiles, splitGroupOf } from '../src/train/dataset.js';
@@ -208,6 +209,22 @@ describe('train command', () => {
     expect(readFileSync(path.join(straight, 'model-card.md'), 'utf8')).toMatch(/spectrum bits\/frame/);
     const log = readFileSync(path.join(straight, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string });
     expect(log.filter((e) => e.event === 'step').length).toBe(7);
+
+    // best/ holds the model of the validation with the fewest mean bits — in the resumed run
+    // too, whose best may come from before the kill.
+    for (const dir of [straight, split]) {
+      const vals = readFileSync(path.join(dir, 'train-log.jsonl'), 'utf8').trim().split('\n')
+        .map((l) => JSON.parse(l) as { event: string; step: number; modes?: { bitsPerFrame: number }[] })
+        .filter((e) => e.event === 'validation' && e.modes);
+      const means = vals.map((e) => meanValidationBits(e as unknown as ValidationResult));
+      const bestAt = means.indexOf(Math.min(...means));
+      const bestDir = path.join(dir, BEST_DIR_NAME);
+      const bestCard = JSON.parse(readFileSync(path.join(bestDir, 'model-card.json'), 'utf8')) as { steps: number; bestMeanBitsPerFrame: number; stoppedBy: string; modelId: string };
+      expect(bestCard.bestMeanBitsPerFrame).toBe(means[bestAt]);
+      expect(bestCard.steps).toBe(vals[bestAt].step);
+      expect(bestCard.stoppedBy).toBe('best-validation');
+      expect(loadModel(bestDir).id).toBe(bestCard.modelId);
+    }
 
     // The codec encodes and decodes with the trained model.
     const x = syntheticSpeech(1234, 0.8);

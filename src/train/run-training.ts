@@ -8,6 +8,9 @@
  *   model-card.md      the same for people
  *   train-log.jsonl    one JSON object per logged step / validation / event
  *   checkpoint.nsvqc   full trainer state + data position (for --resume)
+ *   best/              the model at the validation with the fewest bits per frame (mean over
+ *                      the modes), with its card: long runs on small data overfit, and this
+ *                      keeps the early-stopped model without a second run
  *
  * Data: indexed once into the on-disk frame store (frame-store.ts; with --no-cache a temporary
  * folder removed at exit) and streamed through a bounded shuffle window (batch-stream.ts), so
@@ -18,7 +21,7 @@
  * Stopping: --max-steps, --max-hours, the epoch count, or SIGINT/SIGTERM — every stop writes a
  * checkpoint and the model, so a killed run resumes exactly where it stopped.
  */
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
@@ -293,10 +296,19 @@ async function trainOn(o: TrainOptions, ctx: RunContext): Promise<TrainSummary> 
     : null;
   bar?.start(lastStep, trainer.step, { bits: '-', ppl: '-', repl: '-' });
 
+  // The best validation so far survives --resume through best/model-card.json.
+  const bestDir = path.join(outDir, BEST_DIR_NAME);
+  let bestBits = o.resume ? readBestBits(bestDir) : Infinity;
   const validateNow = async (): Promise<ValidationResult> => {
     const v = await trainer.validate(valSet.x, valSet.frames);
     lastValStep = trainer.step;
     jsonl({ event: 'validation', step: trainer.step, epoch: progress.epoch, wallSeconds: wall(), frames: v.frames, modes: v.modes, perplexity: v.perplexity });
+    const bits = meanValidationBits(v);
+    if (bits < bestBits) {
+      bestBits = bits;
+      mkdirSync(bestDir, { recursive: true });
+      await writeModelDir(bestDir, { ...makeCard(v, 'best-validation'), bestMeanBitsPerFrame: bits });
+    }
     return v;
   };
   const checkpoint = async (): Promise<void> => {
@@ -351,51 +363,81 @@ async function trainOn(o: TrainOptions, ctx: RunContext): Promise<TrainSummary> 
   const loader = { ...stream.stats, loopSeconds };
   log(`loader: ${loader.windowsLoaded} windows read, at most ${loader.peakHeldFrames} frames held, waited ${loader.waitSeconds.toFixed(1)} s of ${loopSeconds.toFixed(1)} s in the training loop`);
 
-  // Model + card.
-  const card = {
-    name: `nsvq-codec ${o.estimator.toUpperCase()} envelope model`,
-    trainer: 'nsvq-codec train (issue 6)',
-    estimator: o.estimator,
-    data: {
-      roots: o.data.map((d) => path.resolve(d)),
-      trainFiles: data.split.train.length,
-      validationFiles: data.split.validation.length,
-      trainActiveFrames: trainFrames,
-      validationFramesScored: valSet.frames,
-      skippedFiles: data.failed.length,
-      split: `speaker-disjoint (LibriSpeech speaker, else per file), validation fraction ${o.validationFraction}`,
-    },
-    settings: {
-      init: initDescription,
-      stages: trainer.config.stages,
-      bitsPerStage: trainer.config.stageBits,
-      stagesPerMode: trainer.config.stagesPerMode,
-      batch: o.batch,
-      lr: trainer.config.lr,
-      seed: trainer.config.seed,
-      epochs: o.epochs,
-      shuffleFrames: o.shuffleFrames,
-      snrDb: trainer.config.snrDb,
-      plannedSteps: trainer.config.plannedSteps,
-      replaceThreshold: trainer.config.replaceThreshold,
-      entropyModel: `${ENTROPY_MODEL_KIND}: b_k = exp(θ_k)·√(s_k/2)/Δ_k`,
-      backend: backend.backend,
-    },
-    steps: trainer.step,
-    epochsDone: progress.epoch + progress.batchInEpoch / perEpoch,
-    stoppedBy,
-    wallSeconds: Math.round(wall()),
-    validation: lastVal,
-  };
-  const bytes = serializeModel(trainer.toModel(card));
   const modelFile = path.join(outDir, MODEL_FILE_NAME);
-  await writeFileAtomic(modelFile, bytes);
-  const modelId = modelIdOf(bytes);
-  await writeFileAtomic(path.join(outDir, 'model-card.json'), JSON.stringify({ modelId, ...card }, null, 2) + '\n');
-  await writeFileAtomic(path.join(outDir, 'model-card.md'), modelCardMarkdown(modelId, card));
+  const modelId = await writeModelDir(outDir, makeCard(lastVal, stoppedBy));
   jsonl({ event: 'end', step: trainer.step, stoppedBy, wallSeconds: wall(), modelId, loader });
   log(`wrote ${modelFile} (model ${modelId}) after ${trainer.step} steps, ${wall().toFixed(0)} s; stopped by ${stoppedBy}`);
+  if (Number.isFinite(bestBits)) log(`best validation (${bestBits.toFixed(2)} bits/frame over the modes) is in ${bestDir}`);
   return { outDir, modelFile, modelId, steps: trainer.step, stoppedBy, wallSeconds: wall(), backend: backend.backend, validation: lastVal, trainFrames, loader };
+
+  /** Model card for the trainer's current state. */
+  function makeCard(validation: ValidationResult | null, stop: TrainSummary['stoppedBy'] | 'best-validation') {
+    return {
+      name: `nsvq-codec ${o.estimator.toUpperCase()} envelope model`,
+      trainer: 'nsvq-codec train (issue 6)',
+      estimator: o.estimator,
+      data: {
+        roots: o.data.map((d) => path.resolve(d)),
+        trainFiles: data.split.train.length,
+        validationFiles: data.split.validation.length,
+        trainActiveFrames: trainFrames,
+        validationFramesScored: valSet.frames,
+        skippedFiles: data.failed.length,
+        split: `speaker-disjoint (LibriSpeech speaker, else per file), validation fraction ${o.validationFraction}`,
+      },
+      settings: {
+        init: initDescription,
+        stages: trainer.config.stages,
+        bitsPerStage: trainer.config.stageBits,
+        stagesPerMode: trainer.config.stagesPerMode,
+        batch: o.batch,
+        lr: trainer.config.lr,
+        seed: trainer.config.seed,
+        epochs: o.epochs,
+        shuffleFrames: o.shuffleFrames,
+        snrDb: trainer.config.snrDb,
+        plannedSteps: trainer.config.plannedSteps,
+        replaceThreshold: trainer.config.replaceThreshold,
+        entropyModel: `${ENTROPY_MODEL_KIND}: b_k = exp(θ_k)·√(s_k/2)/Δ_k`,
+        backend: backend.backend,
+      },
+      steps: trainer.step,
+      epochsDone: progress.epoch + progress.batchInEpoch / perEpoch,
+      stoppedBy: stop,
+      wallSeconds: Math.round(wall()),
+      validation,
+    };
+  }
+
+  /** model.nsvqm + model-card.json + model-card.md in `dir`, each atomically; returns the model id. */
+  async function writeModelDir(dir: string, card: ReturnType<typeof makeCard> & Record<string, unknown>): Promise<string> {
+    const b = serializeModel(trainer.toModel(card));
+    await writeFileAtomic(path.join(dir, MODEL_FILE_NAME), b);
+    const id = modelIdOf(b);
+    await writeFileAtomic(path.join(dir, 'model-card.json'), JSON.stringify({ modelId: id, ...card }, null, 2) + '\n');
+    await writeFileAtomic(path.join(dir, 'model-card.md'), modelCardMarkdown(id, card));
+    return id;
+  }
+}
+
+/** Sub-folder of the output with the best-validation model. */
+export const BEST_DIR_NAME = 'best';
+
+/** Validation score for model selection: spectrum bits per frame, mean over the modes. */
+export function meanValidationBits(v: ValidationResult): number {
+  return v.modes.reduce((a, m) => a + m.bitsPerFrame, 0) / v.modes.length;
+}
+
+/** The best score recorded in a best/ folder, or Infinity when there is none. */
+function readBestBits(bestDir: string): number {
+  const f = path.join(bestDir, 'model-card.json');
+  if (!existsSync(f)) return Infinity;
+  try {
+    const v = (JSON.parse(readFileSync(f, 'utf8')) as { bestMeanBitsPerFrame?: unknown }).bestMeanBitsPerFrame;
+    return typeof v === 'number' && Number.isFinite(v) ? v : Infinity;
+  } catch {
+    return Infinity; // a damaged card: the next validation rewrites the folder
+  }
 }
 
 function validateOptions(o: TrainOptions): void {
