@@ -38,7 +38,7 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train the envelope quantizer end to end with NSVQ on LibriSpeech or any audio folder')
     .requiredOption('-d, --data <dirs...>', 'training data folders (scanned recursively for audio)')
-    .requiredOption('-o, --out <dir>', 'model output folder (model.nsvqm, model card, log, checkpoint)')
+    .requiredOption('-o, --out <dir>', 'model output folder (model.nsvqm, model card, log, checkpoint, best/ = best-validation model)')
     .option('--estimator <name>', 'envelope quantizer estimator: nsvq, ste or ema', 'nsvq')
     .option('--stages <n>', 'MSVQ stages to train (default: the initial model\'s, else 4)')
     .option('--bits-per-stage <n>', 'bits per MSVQ stage', '12')
