@@ -47,6 +47,7 @@ describe('recheck of uncertain rows', () => {
       expect(searchStats.uncertain).toBeGreaterThan(30); // the candidate path really runs
       expect(searchStats.candidates).toBeGreaterThan(0);
       expect(searchStats.fullRescans).toBe(0);
+      expect(searchStats.shifted).toBe(600); // offset ≫ spread: the scan runs centred
       expect(Array.from(got)).toEqual(Array.from(nearestCodewordsNaive(data, 600, cb, k, dim)));
     }
   });
@@ -65,6 +66,18 @@ describe('recheck of uncertain rows', () => {
       uncertain[mode] = searchStats.uncertain;
     }
     expect(uncertain.candidates).toBeLessThan(uncertain.full);
+  });
+
+  it('near-duplicates around the origin (no shift) also give the naive indices', () => {
+    const rng = new Rng(26);
+    setWasmSearch(true, 0);
+    const dim = 16;
+    const { data, cb, k } = clusteredCase(rng, 600, 64, 8, dim, 0, 0.05, 1e-6);
+    resetSearchStats();
+    const got = nearestCodewords(data, 600, cb, k, dim);
+    expect(searchStats.shifted).toBe(0);
+    expect(searchStats.uncertain).toBeGreaterThan(30);
+    expect(Array.from(got)).toEqual(Array.from(nearestCodewordsNaive(data, 600, cb, k, dim)));
   });
 
   it('overflow of the candidate list falls back to the full rescan and still matches', () => {

@@ -239,7 +239,7 @@ interface Instance {
   mem: WasmMemory;
 }
 
-/** Capacity of the candidate list, in blocks of 4 codewords (see CandidatePass). */
+/** Capacity of the candidate list, in blocks of 4 codewords (see ScanPass.collect). */
 let candidateCap = 256;
 /** For tests and benchmarks: the candidate-list capacity in blocks (≥ 1). */
 export function setCandidateCap(blocks: number): void {
@@ -248,14 +248,27 @@ export function setCandidateCap(blocks: number): void {
 }
 
 /**
- * Second pass over one row of the current chunk: the codeword blocks with a lane whose scan score
- * (bit-identical to the scan's) is ≤ `threshold`, a float32 value. Returns how many blocks
- * qualify; the first `cap` are in `list` as (block << 4) | lane mask, in increasing block order.
+ * What a visit of wasmScan can use besides the lane results. The scan may run on shifted
+ * vectors x′ = fl32(x − μ), c′ = fl32(c − μ) (μ ≈ the codebook mean, see wasmScan); then its
+ * scores are f̂′ ≈ ‖c′‖² − 2x′·c′, and `norms`, `maxNorm`, `rowNorm` describe x′ and c′.
  */
-export interface CandidatePass {
+export interface ScanPass {
+  /**
+   * Second pass over one row of the current chunk: the codeword blocks with a lane whose scan
+   * score (bit-identical to the scan's) is ≤ `threshold`, a float32 value. Returns how many
+   * blocks qualify; the first `cap` are in `list` as (block << 4) | lane mask, in block order.
+   */
   collect(row: number, threshold: number): number;
   readonly list: Int32Array;
   readonly cap: number;
+  /** True when the scan ran on shifted vectors (μ ≠ 0). */
+  readonly shifted: boolean;
+  /** ‖c′_j‖² in float64, the norms the scan used (rounded to float32 there). */
+  readonly norms: Float64Array;
+  /** max_j ‖c′_j‖². */
+  readonly maxNorm: number;
+  /** ‖x′‖² of a row of the current chunk, float64 (exact products, one sum). */
+  rowNorm(row: number): number;
 }
 
 const instances = new Map<string, Instance | null>();
@@ -284,6 +297,28 @@ export function wasmSearchAvailable(dim = 16): boolean {
   return instanceFor(dim) !== null;
 }
 
+/**
+ * The shift μ for a centred scan: the codebook mean rounded to float32, when its squared norm
+ * exceeds the mean squared distance of the codewords from it (mean ‖c‖² = ‖μ‖² + mean ‖c − μ‖²),
+ * i.e. when centring shrinks the norms the float32 error scales with; else null (no shift).
+ */
+function codebookShift(codebook: Float32Array, norms: Float64Array, k: number, dim: number): Float32Array | null {
+  const mu = new Float64Array(dim);
+  let meanNorm = 0;
+  for (let j = 0; j < k; j++) {
+    meanNorm += norms[j];
+    for (let i = 0; i < dim; i++) mu[i] += codebook[j * dim + i];
+  }
+  let muNorm = 0;
+  const out = new Float32Array(dim);
+  for (let i = 0; i < dim; i++) {
+    out[i] = mu[i] / k;
+    muNorm += out[i] * out[i];
+  }
+  meanNorm /= k;
+  return Number.isFinite(muNorm) && Number.isFinite(meanNorm) && 2 * muNorm > meanNorm ? out : null;
+}
+
 /** Rows per wasm call, bounding the scratch memory. */
 const CHUNK = 8192;
 
@@ -301,7 +336,8 @@ export function wasmScan(
   norms: Float64Array,
   k: number,
   dim: number,
-  visit: (row: number, f32: Float32Array, i32: Int32Array, base: number, pass: CandidatePass) => void,
+  visit: (row: number, f32: Float32Array, i32: Int32Array, base: number, pass: ScanPass) => void,
+  center = false,
 ): boolean {
   const inst = instanceFor(dim);
   if (!inst) return false;
@@ -316,13 +352,27 @@ export function wasmScan(
   const buf = inst.mem.buffer;
   const cbView = new Float32Array(buf, 0, blocks * dim * 4);
   const normView = new Float32Array(buf, cbBytes, blocks * 4);
+  const shift = center ? codebookShift(codebook, norms, k, dim) : null;
+  const scanNorms = shift ? new Float64Array(k) : norms;
+  let maxNorm = 0;
   // Transpose into blocks of 4; padding lanes get score +∞ and are never chosen.
   for (let b = 0; b < blocks; b++) {
     for (let l = 0; l < 4; l++) {
       const j = 4 * b + l;
       if (j < k) {
-        normView[4 * b + l] = norms[j];
-        for (let i = 0; i < dim; i++) cbView[(b * dim + i) * 4 + l] = codebook[j * dim + i];
+        if (shift) {
+          let n = 0;
+          for (let i = 0; i < dim; i++) {
+            const v = Math.fround(codebook[j * dim + i] - shift[i]);
+            cbView[(b * dim + i) * 4 + l] = v;
+            n += v * v;
+          }
+          scanNorms[j] = n;
+        } else {
+          for (let i = 0; i < dim; i++) cbView[(b * dim + i) * 4 + l] = codebook[j * dim + i];
+        }
+        normView[4 * b + l] = scanNorms[j];
+        if (scanNorms[j] > maxNorm) maxNorm = scanNorms[j];
       } else {
         normView[4 * b + l] = Infinity;
         for (let i = 0; i < dim; i++) cbView[(b * dim + i) * 4 + l] = 0;
@@ -336,17 +386,26 @@ export function wasmScan(
   const outI = new Int32Array(buf, outOff, rows * 12);
   const listOff = outOff + rows * 48;
   let chunkStart = r0;
-  const pass: CandidatePass = {
+  const pass: ScanPass = {
     list: new Int32Array(buf, listOff, cap),
     cap,
+    shifted: shift !== null,
+    norms: scanNorms,
+    maxNorm,
     collect: (row, threshold) =>
       inst.candidates(dataOff + (row - chunkStart) * dim * 4, 0, cbBytes, blocks, threshold, listOff, cap),
+    rowNorm: (row) => {
+      let s = 0;
+      for (let t = (row - chunkStart) * dim, e = t + dim; t < e; t++) s += dataView[t] * dataView[t];
+      return s * 0.25; // the view holds −2x′
+    },
   };
   for (let s = r0; s < r1; s += rows) {
     const m = Math.min(rows, r1 - s);
     // The scan reads −2x (exact power-of-two scaling) so its inner loop is multiply-add only.
     const src = data.subarray(s * dim, (s + m) * dim);
-    for (let t = 0; t < src.length; t++) dataView[t] = -2 * src[t];
+    if (shift) for (let t = 0; t < src.length; t++) dataView[t] = -2 * Math.fround(src[t] - shift[t % dim]);
+    else for (let t = 0; t < src.length; t++) dataView[t] = -2 * src[t];
     const groups = Math.ceil(m / R);
     dataView.fill(0, m * dim, groups * R * dim);
     inst.search(dataOff, groups, 0, cbBytes, blocks, outOff);

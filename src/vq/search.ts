@@ -167,10 +167,12 @@ export interface SearchStats {
   candidates: number;
   /** Rows whose candidate list overflowed its capacity, or with non-finite scores: full rescan. */
   fullRescans: number;
+  /** Rows scanned on vectors shifted by the codebook mean. */
+  shifted: number;
 }
-export const searchStats: SearchStats = { rows: 0, uncertain: 0, candidates: 0, fullRescans: 0 };
+export const searchStats: SearchStats = { rows: 0, uncertain: 0, candidates: 0, fullRescans: 0, shifted: 0 };
 export function resetSearchStats(): void {
-  searchStats.rows = searchStats.uncertain = searchStats.candidates = searchStats.fullRescans = 0;
+  searchStats.rows = searchStats.uncertain = searchStats.candidates = searchStats.fullRescans = searchStats.shifted = 0;
 }
 
 const F32_BITS = new Float32Array(1);
@@ -199,17 +201,24 @@ function float32AtLeast(v: number): number {
  * Σ|2x_i c_ji| ≤ 2‖x‖‖c_j‖:
  *   |f̂_j − f_j| ≤ δ_j = γ_m·(‖c_j‖² + 2‖x‖‖c_j‖) + η,
  * η = 2⁻¹⁴⁰ covering underflow (≤ 2⁻¹⁵⁰ per rounded product or norm, at most 65 of them).
+ * Shifted scan (wasmScan centres x and c on μ ≈ the codebook mean when that shrinks the norms,
+ * e.g. the first MSVQ stage, where ‖c‖² is ~20× the spread): the scan sees x′ = fl32(x − μ),
+ * c′ = fl32(c − μ), each component within ũ = u′/(1 − u′) of |x′_i| (|c′_i|) of the exact
+ * difference, u′ = u(1 + 2⁻²⁸) for the float64-then-float32 double rounding, plus 2⁻¹⁵⁰ on
+ * underflow. With ε_j = ũ(‖x′‖ + ‖c′_j‖) + 2⁻¹⁴⁵ ≥ ‖(x′ − c′_j) − (x − c_j)‖ and
+ * √d′_j ≤ ‖x′‖ + ‖c′_j‖: |d′_j − d_j| ≤ (2(‖x′‖ + ‖c′_j‖) + ε_j)·ε_j, which is added to δ_j
+ * (taken with x′, c′). The scores then estimate d_j − ‖x′‖², a per-row constant.
  * The naive float64 distance d̃_j of the reference has |d̃_j − d_j| ≤ γ⁶⁴_{D+3}·d_j ≤ ν_j =
  * 2⁻⁴⁵(‖x‖² + ‖c_j‖²) (D ≤ 64; d_j ≤ 2‖x‖² + 2‖c_j‖²). Let i₁ be the scan's winner and b₁ = f̂_{i₁}.
- * Every j with f̂_j > T = b₁ + e(‖c_{i₁}‖²) + e(max_j ‖c_j‖²), e(n) = δ(n) + ν(n) (increasing
- * in n), has d̃_j > d̃_{i₁}, so it can neither win nor tie in the naive search. So the naive
- * winner is the lowest index of minimal d̃ among the candidates {j : f̂_j ≤ T}. If the runner-up
- * score exceeds T that set is {i₁} (certified). Otherwise the candidate pass of the scan lists
- * the blocks with a score ≤ T (T rounded up to float32), and only those codewords are measured
- * with the naive distance in index order; when the list overflows, all k are. The constants
- * get a relative headroom of 2⁻¹⁶, which covers the float64 rounding of T itself.
- * Rows with ‖x‖² ≥ 1e30 or non-finite values (scores may overflow float32) go to the float64
- * kernel.
+ * Every j with f̂_j > T = b₁ + e(i₁) + e_max, e(j) = δ_j + ν_j (δ and ν increase with the norm,
+ * so e_max uses the largest ones), has d̃_j > d̃_{i₁}, so it can neither win nor tie in the naive
+ * search. So the naive winner is the lowest index of minimal d̃ among the candidates
+ * {j : f̂_j ≤ T}. If the runner-up score exceeds T that set is {i₁} (certified). Otherwise the
+ * candidate pass of the scan lists the blocks with a score ≤ T (T rounded up to float32), and
+ * only those codewords are measured with the naive distance in index order; when the list
+ * overflows, all k are. The constants get a relative headroom of 2⁻¹⁶, which covers the float64
+ * rounding of T itself. Rows with ‖x‖² ≥ 1e30 or non-finite values (scores may overflow
+ * float32) go to the float64 kernel.
  */
 export function nearestRange(
   data: Float32Array,
@@ -234,7 +243,10 @@ export function nearestRange(
       const g = ((m * u) / (1 - m * u)) * (1 + 2 ** -16);
       const eta = 2 ** -140;
       const nu = 2 ** -45 * (1 + 2 ** -16);
-      const sqrtMax = Math.sqrt(maxNorm);
+      const u1 = u * (1 + 2 ** -28);
+      const uShift = (u1 / (1 - u1)) * (1 + 2 ** -16);
+      let sqrtMaxScan = 0;
+      let maxScan = -1;
       const done = wasmScan(data, r0, r1, codebook, norms, k, dim, (row, f, i, base, pass) => {
         searchStats.rows++;
         let bl = 0;
@@ -249,10 +261,22 @@ export function nearestRange(
         let xx = 0;
         for (let t = 0; t < dim; t++) xx += data[xo + t] * data[xo + t];
         const i1 = i[base + 8 + bl];
-        const r = Math.sqrt(xx);
-        const n1 = norms[i1];
-        const margin =
-          g * (n1 + 2 * r * Math.sqrt(n1) + maxNorm + 2 * r * sqrtMax) + 2 * eta + nu * (2 * xx + n1 + maxNorm);
+        // δ′ in the scan's (possibly shifted) coordinates, ν in the original ones.
+        if (maxScan !== pass.maxNorm) {
+          maxScan = pass.maxNorm;
+          sqrtMaxScan = Math.sqrt(maxScan);
+        }
+        if (pass.shifted) searchStats.shifted++;
+        const xs = pass.shifted ? pass.rowNorm(row) : xx;
+        const r = Math.sqrt(xs);
+        const s1 = Math.sqrt(pass.norms[i1]);
+        let margin =
+          g * (s1 * s1 + 2 * r * s1 + maxScan + 2 * r * sqrtMaxScan) + 2 * eta + nu * (2 * xx + norms[i1] + maxNorm);
+        if (pass.shifted) {
+          const e1 = uShift * (r + s1) + 2 ** -145;
+          const eM = uShift * (r + sqrtMaxScan) + 2 ** -145;
+          margin += (2 * (r + s1) + e1) * e1 + (2 * (r + sqrtMaxScan) + eM) * eM;
+        }
         const out = idxOffset + row;
         if (!(xx < 1e30 && b1 > -Infinity && b1 < Infinity && margin < Infinity)) {
           searchStats.uncertain++;
@@ -290,7 +314,7 @@ export function nearestRange(
           }
         }
         idx[out] = best;
-      });
+      }, true);
       if (done) return;
     }
   }
