@@ -40,8 +40,8 @@ export function scanRoundingSteps(dim: number, accs = accsPerRow): number {
 /**
  * Emit the score of one block of 4 codewords for `rows` rows into ACC(q, 0), in the order the
  * rounding analysis above assumes: component i goes to partial sum i mod A (sum 0 starts from
- * the norm), then the partial sums are added pairwise. Both exported functions use this, so a
- * row's scores are bit-identical in the scan and in the candidate pass.
+ * the norm), then the partial sums are added pairwise. Both exported functions use this (the
+ * candidate pass possibly with more partial sums, never more rounding steps).
  */
 function emitBlockScore(
   c: number[], dim: number, rows: number, A: number,
@@ -85,7 +85,7 @@ function emitBlockScore(
  *  - search(data, groups, cb, norms, blocks, out) over `groups` × `rows` consecutive rows, which
  *    hold −2x; out gets 48 bytes per row (4 best scores, 4 runner-up scores, 4 best indices);
  *  - candidates(x, cb, norms, blocks, threshold, list, cap) → count: for the one row at x (−2x),
- *    every block with a lane whose score is ≤ threshold, as (block << 4) | lane mask, in block
+ *    every block with a lane whose score (no more rounding steps than the scan's) is ≤ threshold, as (block << 4) | lane mask, in block
  *    order; the first `cap` entries are written to list, the return value counts them all.
  */
 export function buildSearchModule(dim: number, rows = 2, accs = 2): Uint8Array {
@@ -167,14 +167,24 @@ export function buildSearchModule(dim: number, rows = 2, accs = 2): Uint8Array {
         locals: [[6, I32], [nV128, VAL.v128]],
         code: c,
       },
-      candidatesFunction(dim, A),
+      candidatesFunction(dim, candidateAccumulators(dim, A)),
     ],
     memoryPages: 1,
     memoryName: 'mem',
   });
 }
 
-/** The `candidates` export (see buildSearchModule): one row, scores as in the scan. */
+/**
+ * Partial sums of the one-row candidate pass: 4 when that does not add rounding steps over the
+ * scan's A (so the scan's error bound covers its scores too), else A. One row alone is
+ * latency-bound, and more independent sums shorten the chain.
+ */
+function candidateAccumulators(dim: number, A: number): number {
+  const A4 = Math.min(4, dim);
+  return scanRoundingSteps(dim, A4) <= scanRoundingSteps(dim, A) ? A4 : A;
+}
+
+/** The `candidates` export (see buildSearchModule): one row, within the scan's error bound. */
 function candidatesFunction(dim: number, A: number): WasmFunction {
   const c: number[] = [];
   const simd = (op: number, ...imm: number[]) => c.push(SIMD_PREFIX, ...uleb(op), ...imm);
@@ -254,8 +264,8 @@ export function setCandidateCap(blocks: number): void {
  */
 export interface ScanPass {
   /**
-   * Second pass over one row of the current chunk: the codeword blocks with a lane whose scan
-   * score (bit-identical to the scan's) is ≤ `threshold`, a float32 value. Returns how many
+   * Second pass over one row of the current chunk: the codeword blocks with a lane whose score
+   * (computed like the scan's, within the same rounding bound) is ≤ `threshold`, a float32 value. Returns how many
    * blocks qualify; the first `cap` are in `list` as (block << 4) | lane mask, in block order.
    */
   collect(row: number, threshold: number): number;

@@ -19,8 +19,10 @@
  * (search-2d.ts) with the same definition.
  *
  * Fastest scan: a WebAssembly SIMD scan in float32 (search-wasm.ts) with the same best /
- * runner-up certificate, using a float32 error bound; uncertain rows are recomputed by the
- * float64 kernel above. So every path returns the naive reference's indices.
+ * runner-up certificate, using a per-row float32 error bound derived from the scan's summation
+ * order (see nearestRange); on rows it cannot settle, a candidate pass lists the codewords whose
+ * float32 score is within the bound of the best and only those get the naive float64 distance
+ * (all k when the list overflows). So every path returns the naive reference's indices.
  */
 import { scanRoundingSteps, wasmScan } from './search-wasm.js';
 import { Grid2D } from './search-2d.js';
@@ -214,7 +216,8 @@ function float32AtLeast(v: number): number {
  * so e_max uses the largest ones), has d̃_j > d̃_{i₁}, so it can neither win nor tie in the naive
  * search. So the naive winner is the lowest index of minimal d̃ among the candidates
  * {j : f̂_j ≤ T}. If the runner-up score exceeds T that set is {i₁} (certified). Otherwise the
- * candidate pass of the scan lists the blocks with a score ≤ T (T rounded up to float32), and
+ * candidate pass of the scan lists the blocks with a score ≤ T (T rounded up to float32; its
+ * scores take no more rounding steps than the scan's, so the same δ_j bounds them), and
  * only those codewords are measured with the naive distance in index order; when the list
  * overflows, all k are. The constants get a relative headroom of 2⁻¹⁶, which covers the float64
  * rounding of T itself. Rows with ‖x‖² ≥ 1e30 or non-finite values (scores may overflow
@@ -269,9 +272,10 @@ export function nearestRange(
         if (pass.shifted) searchStats.shifted++;
         const xs = pass.shifted ? pass.rowNorm(row) : xx;
         const r = Math.sqrt(xs);
-        const s1 = Math.sqrt(pass.norms[i1]);
+        const n1 = pass.norms[i1];
+        const s1 = Math.sqrt(n1);
         let margin =
-          g * (s1 * s1 + 2 * r * s1 + maxScan + 2 * r * sqrtMaxScan) + 2 * eta + nu * (2 * xx + norms[i1] + maxNorm);
+          g * (n1 + 2 * r * s1 + maxScan + 2 * r * sqrtMaxScan) + 2 * eta + nu * (2 * xx + norms[i1] + maxNorm);
         if (pass.shifted) {
           const e1 = uShift * (r + s1) + 2 ** -145;
           const eM = uShift * (r + sqrtMaxScan) + 2 ** -145;
