@@ -31,30 +31,35 @@
  *     the rounding off the IEEE bits against exact literal thresholds (no Math.log2), and the
  *     θ steps round(16·θ_k/ln 2) of the model's learned entropy model are fixed per model
  *     (entropy-model.ts scaleIndexOffsets: one IEEE product of a float32, exact everywhere).
- * The one remaining float dependence is the INPUT of that rounding, s·w²/(2·gRef²). Audit of
- * the functions ECMAScript leaves implementation-approximated (their last bit may differ between
- * engines) on that path:
- *   once per process (constants): Math.cos/Math.sin of the twiddles cos(iω_k), sin(iω_k) and
- *     Math.cos of the tilt response (perceptual.ts); Math.exp of the 60 Hz lag window
- *     (dsp/lpc.ts gaussianLagWindow);
- *   per frame: Math.exp of the 16 band levels (s = B·exp(ê)); Math.log of 40 products and one
- *     Math.exp in the weights' geometric-mean normalisation; Math.exp for gRef = exp(mean ê/2);
- *     Math.sqrt of the 320 weights (correctly rounded by the hardware instruction every engine
- *     uses, though the spec text does not pin it).
- * Engine-independent by construction: every +, −, ×, ÷ (IEEE), the LPC recursion, the scale-step
- * rounding (bits against literal thresholds), θ steps, stage/gain/comb integers, the coder tables,
- * and the WebAssembly envelope search (f64 SIMD arithmetic is IEEE, no fused multiply-add; it
- * only picks the encoder's indices, which the decoder reads). An engine differing by an ulp in
- * one of the listed calls changes a scale index only when s·w²/(2g²) lies within ~1e-15 relative
- * of a threshold 2^((v+½)/8). Removing that would take committed literal tables for the
- * constants (as entropy-tables.ts does for the coder) and IEEE-only exp/log for the per-frame
- * calls — open follow-up; it would change a few bins' indices versus V8's Math.exp/log.
+ * The INPUT of that rounding, s·w²/(2·gRef²), is computed with IEEE +, −, ×, ÷, Math.sqrt and
+ * the portable exp/log/cos/sin of dsp/portable-math.ts (Cody–Waite reduction + polynomial, only
+ * IEEE operations, so the same bits on every engine; within 1 ulp of V8's Math.*):
+ *   once per process (constants): the twiddles cos(iω_k), sin(iω_k) and the tilt response
+ *     cos ω_k (perceptual.ts portableCos/portableSin); the 60 Hz lag window (perceptual.ts's own
+ *     copy of gaussianLagWindow with portableExp; dsp/lpc.ts keeps Math.exp for other callers);
+ *   per frame: the 16 band levels exp(ê) (s = B·exp(ê)), the 40 logs and one exp of the weights'
+ *     geometric-mean normalisation, gRef = exp(mean ê/2): all portableExp/portableLog;
+ *     Math.sqrt of the 320 weights is correctly rounded by the spec.
+ * So every input of every decoder symbol decision is engine-independent; no Math.exp/log/log2/
+ * cos/sin/pow (nor **) is evaluated on that path (test/coding-portable-math.test.ts perturbs them
+ * and checks the decoded fields are unchanged). The encoder's envelope e = log(A·X² + ε) also
+ * uses portableLog, so the chosen stage indices do not depend on the engine either.
+ * Engine-independent by construction as well: the LPC recursion, the scale-step rounding (bits
+ * against literal thresholds), θ steps, stage/gain/comb integers, the coder tables, and the
+ * WebAssembly envelope search (f64 SIMD arithmetic is IEEE, no fused multiply-add).
+ * Still engine-dependent, and harmless because the decoder never branches on them: the output
+ * values Δ_k = g/w_k with g = gRef·GAIN_STEP^(i−GAIN_OFFSET) (** in globalGain), the noise-fill
+ * level DEAD_ZONE_RMS (Math.exp at load), the window and IMDCT (Math.sin/cos tables): these move
+ * decoded samples by an ulp or so between engines, never a symbol; and the encoder's estimate
+ * tables (ideal costs from Math.log2, invGain via **), which can only change which valid stream
+ * an encoder writes, not how any stream decodes.
  * Encoder-only decisions (gain bisection, comb choice, ideal-cost tables, x0) and decoder-only
  * output values (Δ_k, reconstruction points, noise level deadZoneRms) may use floats freely:
  * they never change what the decoder reads.
  */
 import type { Bitrate } from '../codec/modes.js';
 import { frameBits, frameBytes } from '../codec/modes.js';
+import { portableExp, portableLog } from '../dsp/portable-math.js';
 import { ENVELOPE_FLOOR, type CodecModel } from '../model/codec-model.js';
 import {
   COMB_BINS,
@@ -295,7 +300,7 @@ class FrameShape {
     // nonzero entries only (exact zeros add nothing, so s is unchanged). A trained B = exp(β) has
     // no zeros: its 16-band rows are summed unrolled with the levels in locals, same order.
     const level = this.level;
-    for (let d = 0; d < bands; d++) level[d] = Math.exp(eHat[d]);
+    for (let d = 0; d < bands; d++) level[d] = portableExp(eHat[d]);
     const dense = this.denseB;
     if (dense !== null) {
       const l0 = level[0], l1 = level[1], l2 = level[2], l3 = level[3], l4 = level[4], l5 = level[5], l6 = level[6], l7 = level[7];
@@ -338,7 +343,7 @@ class FrameShape {
     perceptualWeights(s, w);
     let mean = 0;
     for (let d = 0; d < bands; d++) mean += eHat[d];
-    this.gRef = Math.exp(mean / bands / 2);
+    this.gRef = portableExp(mean / bands / 2);
     const base = SCALE_ORIGIN + GAIN_OFFSET;
     // round(16·log2(√(s/2)·w/gRef)) = round(8·log2(x²)), x² = s·w²/(2·gRef²), read off the bits
     // of x² (scaleStepsOfSquare): exact integer work, no Math.log2.
@@ -497,15 +502,15 @@ export class FrameEncoder {
           a2 += vals[o2 + k] * p;
           a3 += vals[o3 + k] * p;
         }
-        this.resid[d] = Math.log(a0 + ENVELOPE_FLOOR);
-        this.resid[d + 1] = Math.log(a1 + ENVELOPE_FLOOR);
-        this.resid[d + 2] = Math.log(a2 + ENVELOPE_FLOOR);
-        this.resid[d + 3] = Math.log(a3 + ENVELOPE_FLOOR);
+        this.resid[d] = portableLog(a0 + ENVELOPE_FLOOR);
+        this.resid[d + 1] = portableLog(a1 + ENVELOPE_FLOOR);
+        this.resid[d + 2] = portableLog(a2 + ENVELOPE_FLOOR);
+        this.resid[d + 3] = portableLog(a3 + ENVELOPE_FLOOR);
       }
       for (let o = d * bins; d < bands; d++, o += bins) {
         let acc = 0;
         for (let k = 0; k < bins; k++) acc += vals[o + k] * x2[k];
-        this.resid[d] = Math.log(acc + ENVELOPE_FLOOR);
+        this.resid[d] = portableLog(acc + ENVELOPE_FLOOR);
       }
     } else {
       for (let d = 0; d < bands; d++) {
@@ -514,7 +519,7 @@ export class FrameEncoder {
           const x = X[cols[q]];
           acc += vals[q] * (x * x);
         }
-        this.resid[d] = Math.log(acc + ENVELOPE_FLOOR);
+        this.resid[d] = portableLog(acc + ENVELOPE_FLOOR);
       }
     }
     const searchers = sh.searchers;

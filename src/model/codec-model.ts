@@ -28,6 +28,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CorruptDataError, UserError } from '../errors.js';
+import { portableExp, portableLog } from '../dsp/portable-math.js';
 
 /** Parameters of a learned entropy model (issue 6); `kind` names the layout of `params`. */
 export interface EntropyModelParams {
@@ -83,7 +84,7 @@ export const ENVELOPE_FLOOR = 1e-10;
 // ---------------------------------------------------------------------------------------------
 // Envelope
 
-/** e = log(A·X² + ε), DESIGN §1. X is one frame of `bins` MDCT coefficients. */
+/** e = log(A·X² + ε), DESIGN §1. X is one frame of `bins` MDCT coefficients (portable log: issue 5). */
 export function envelopeOf(model: CodecModel, X: ArrayLike<number>, out?: Float64Array): Float64Array {
   const { bins, bands, analysis } = model;
   if (X.length !== bins) throw new RangeError(`envelopeOf: frame has ${X.length} coefficients, model expects ${bins}`);
@@ -94,18 +95,18 @@ export function envelopeOf(model: CodecModel, X: ArrayLike<number>, out?: Float6
     let acc = 0;
     const row = b * bins;
     for (let k = 0; k < bins; k++) acc += analysis[row + k] * power[k];
-    e[b] = Math.log(acc + ENVELOPE_FLOOR);
+    e[b] = portableLog(acc + ENVELOPE_FLOOR);
   }
   return e;
 }
 
-/** s = B·exp(ê), DESIGN §1: the per-bin variance the (quantized) envelope predicts. */
+/** s = B·exp(ê), DESIGN §1: the per-bin variance the (quantized) envelope predicts (portable exp: issue 5). */
 export function varianceFromEnvelope(model: CodecModel, eHat: ArrayLike<number>, out?: Float64Array): Float64Array {
   const { bins, bands, synthesis } = model;
   if (eHat.length !== bands) throw new RangeError(`varianceFromEnvelope: envelope has ${eHat.length} values, model expects ${bands}`);
   const s = out ?? new Float64Array(bins);
   const level = new Float64Array(bands);
-  for (let b = 0; b < bands; b++) level[b] = Math.exp(eHat[b]);
+  for (let b = 0; b < bands; b++) level[b] = portableExp(eHat[b]);
   for (let k = 0; k < bins; k++) {
     let acc = 0;
     const row = k * bands;

@@ -4,9 +4,13 @@
  * s_k·|1 − 0.95 e^{−jω_k}|² (r[0] × 1.0001, 60 Hz Gaussian lag window), then
  * w_k = |A(e^{jω_k}/0.85)|, normalised to a geometric mean of 1 per frame.
  *
- * Encoder and decoder both call this on s = B·exp(ê), so nothing extra is sent.
+ * Encoder and decoder both call this on s = B·exp(ê), so nothing extra is sent. Every
+ * transcendental here (twiddles, tilt, lag window, geometric-mean log/exp) is the portable one
+ * (dsp/portable-math.ts): the weights feed the scale indices, so they must not depend on an
+ * engine's Math.cos/exp/log (issue 5 "Determinism", audit in coding/frame-coder.ts).
  */
-import { gaussianLagWindow, levinson } from '../dsp/lpc.js';
+import { levinson } from '../dsp/lpc.js';
+import { portableCos, portableExp, portableLog, portableSin } from '../dsp/portable-math.js';
 
 export const WEIGHT_TILT = 0.95;
 export const WEIGHT_GAMMA = 0.85;
@@ -17,7 +21,16 @@ export const WEIGHT_WHITE_NOISE = 1e-4;
 const tiltCache = new Map<number, Float64Array>();
 const twiddleCache = new Map<number, { cos: Float64Array; sin: Float64Array }>();
 
-const lagWindow = gaussianLagWindow(WEIGHT_LPC_ORDER, WEIGHT_LAG_WINDOW_HZ, 16000);
+/**
+ * The 60 Hz Gaussian lag window of dsp/lpc.ts gaussianLagWindow, w[i] = exp(−½(2π f0 i/fs)²),
+ * with the portable exp (same formula, same operation order for the argument).
+ */
+const lagWindow = ((order: number, f0: number, fs: number): Float64Array => {
+  const w = new Float64Array(order + 1);
+  const c = (2 * Math.PI * f0) / fs;
+  for (let i = 0; i <= order; i++) w[i] = portableExp(-0.5 * (c * i) * (c * i));
+  return w;
+})(WEIGHT_LPC_ORDER, WEIGHT_LAG_WINDOW_HZ, 16000);
 
 /** cos(iω_k), sin(iω_k) for i = 1..order, row i−1, at ω_k = π(k + ½)/n (cached per n). */
 function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
@@ -28,8 +41,8 @@ function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
     for (let i = 1; i <= p; i++) {
       for (let k = 0; k < n; k++) {
         const w = (Math.PI * (k + 0.5) * i) / n;
-        t.cos[(i - 1) * n + k] = Math.cos(w);
-        t.sin[(i - 1) * n + k] = Math.sin(w);
+        t.cos[(i - 1) * n + k] = portableCos(w);
+        t.sin[(i - 1) * n + k] = portableSin(w);
       }
     }
     twiddleCache.set(n, t);
@@ -62,7 +75,7 @@ function tiltResponse(n: number): Float64Array {
   if (!t) {
     t = new Float64Array(n);
     const mu = WEIGHT_TILT;
-    for (let k = 0; k < n; k++) t[k] = 1 + mu * mu - 2 * mu * Math.cos((Math.PI * (k + 0.5)) / n);
+    for (let k = 0; k < n; k++) t[k] = 1 + mu * mu - 2 * mu * portableCos((Math.PI * (k + 0.5)) / n);
     tiltCache.set(n, t);
   }
   return t;
@@ -285,11 +298,11 @@ function normaliseGeometricMean(res: Float64Array): Float64Array {
   let k = 0;
   for (; k + 8 <= n; k += 8) {
     const pr = res[k] * res[k + 1] * res[k + 2] * res[k + 3] * res[k + 4] * res[k + 5] * res[k + 6] * res[k + 7];
-    if (pr > 1e-300 && pr < 1e300) logSum += Math.log(pr);
-    else for (let i = k; i < k + 8; i++) logSum += Math.log(res[i]); // extreme values: no under/overflow
+    if (pr > 1e-300 && pr < 1e300) logSum += portableLog(pr);
+    else for (let i = k; i < k + 8; i++) logSum += portableLog(res[i]); // extreme values: no under/overflow
   }
-  for (; k < n; k++) logSum += Math.log(res[k]);
-  const norm = Math.exp(-logSum / n);
+  for (; k < n; k++) logSum += portableLog(res[k]);
+  const norm = portableExp(-logSum / n);
   for (let i = 0; i < n; i++) res[i] = Math.sqrt(res[i] * norm);
   return res;
 }
