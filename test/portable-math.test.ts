@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PORTABLE_TRIG_MAX_ARG, portableCos, portableExp, portableLog, portableSin } from '../src/dsp/portable-math.js';
+import { PORTABLE_TRIG_MAX_ARG, portableCos, portableExp, portableLog, portableSin, portableSumLog } from '../src/dsp/portable-math.js';
 import { mulberry32 } from './helpers/signals.js';
 
 const f64 = new Float64Array(1);
@@ -150,5 +150,39 @@ describe('portableCos / portableSin', () => {
     const big = PORTABLE_TRIG_MAX_ARG * 0.999;
     expect(Math.abs(portableCos(big) - Math.cos(big))).toBeLessThan(1e-9);
     expect(Math.abs(portableSin(big) - Math.sin(big))).toBeLessThan(1e-9);
+  });
+});
+
+describe('portableSumLog', () => {
+  it('equals Σ ln x_i to 1e-14 of Σ|ln x_i| (weights-like values, 320 of them)', () => {
+    const rnd = mulberry32(9);
+    for (let t = 0; t < 200; t++) {
+      const spread = t < 100 ? 4 : 80; // a few decades around 1, then very wide
+      const x = Float64Array.from({ length: 320 }, () => 10 ** ((rnd() - 0.5) * spread));
+      let ref = 0;
+      let mag = 0;
+      for (const v of x) {
+        ref += Math.log(v);
+        mag += Math.abs(Math.log(v));
+      }
+      // Both sums round ~320 times: compare against the scale of the terms.
+      expect(Math.abs(portableSumLog(x) - ref)).toBeLessThanOrEqual(1e-14 * Math.max(1, mag));
+    }
+  });
+
+  it('does not overflow or underflow where the plain product would', () => {
+    const big = new Float64Array(100).fill(1e200);
+    const tiny = new Float64Array(100).fill(1e-200);
+    expect(portableSumLog(big) / (100 * Math.log(1e200))).toBeCloseTo(1, 14);
+    expect(portableSumLog(tiny) / (100 * Math.log(1e-200))).toBeCloseTo(1, 14);
+    expect(portableSumLog(Float64Array.from([5e-324, 1e308, 3, 0.25]))).toBeCloseTo(Math.log(5e-324) + Math.log(1e308) + Math.log(0.75), 11);
+  });
+
+  it('gives −∞ with a zero, NaN with a negative or NaN value, and 0 for an empty list', () => {
+    expect(portableSumLog(Float64Array.from([1, 2, 0, 4, 5, 6, 7, 8, 9]))).toBe(-Infinity);
+    expect(portableSumLog(Float64Array.from([1, 2, -3]))).toBeNaN();
+    expect(portableSumLog(Float64Array.from([1, Number.NaN]))).toBeNaN();
+    expect(portableSumLog(new Float64Array(0))).toBe(0);
+    expect(portableSumLog(Float64Array.from([Infinity, 2]))).toBe(Infinity);
   });
 });

@@ -37,8 +37,9 @@
  *   once per process (constants): the twiddles cos(iω_k), sin(iω_k) and the tilt response
  *     cos ω_k (perceptual.ts portableCos/portableSin); the 60 Hz lag window (perceptual.ts's own
  *     copy of gaussianLagWindow with portableExp; dsp/lpc.ts keeps Math.exp for other callers);
- *   per frame: the 16 band levels exp(ê) (s = B·exp(ê)), the 40 logs and one exp of the weights'
- *     geometric-mean normalisation, gRef = exp(mean ê/2): all portableExp/portableLog;
+ *   per frame: the 16 band levels exp(ê) (s = B·exp(ê)), the one log (of the exponent-tracked
+ *     product, portableSumLog) and one exp of the weights' geometric-mean normalisation,
+ *     gRef = exp(mean ê/2): all portableExp/portableLog;
  *     Math.sqrt of the 320 weights is correctly rounded by the spec.
  * So every input of every decoder symbol decision is engine-independent; no Math.exp/log/log2/
  * cos/sin/pow (nor **) is evaluated on that path (test/coding-portable-math.test.ts perturbs them

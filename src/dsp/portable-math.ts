@@ -179,3 +179,43 @@ export function portableCos(x: number): number {
   const r = reduced;
   return q === 0 ? cosKernel(r) : q === 1 ? -sinKernel(r) : q === 2 ? -cosKernel(r) : sinKernel(r);
 }
+
+/**
+ * Σ ln x_i over x[0 … n−1] as ln of the product, with the product kept as mantissa × 2^e so it
+ * cannot overflow or underflow: one portableLog instead of n (the weights' geometric mean,
+ * model/perceptual.ts). Products of 8 values are multiplied in when they are safely in range,
+ * else the values one by one; any zero, negative, ∞ or NaN falls back to Σ portableLog(x_i)
+ * (giving −∞ or NaN as the plain sum would).
+ */
+export function portableSumLog(x: ArrayLike<number>, n: number = x.length): number {
+  let mant = 1;
+  let ex = 0;
+  let i = 0;
+  for (; i < n; ) {
+    if (i + 8 <= n) {
+      const pr = x[i] * x[i + 1] * x[i + 2] * x[i + 3] * x[i + 4] * x[i + 5] * x[i + 6] * x[i + 7];
+      if (pr > 1e-300 && pr < 1e300) {
+        mant *= pr;
+        i += 8;
+      } else {
+        mant *= x[i++];
+      }
+    } else {
+      mant *= x[i++];
+    }
+    // Renormalise mant to [1, 2): e from the exponent field, then an exact × 2^−e.
+    bitsF64[0] = mant;
+    const field = (bitsU32[HI] >>> 20) & 0x7ff;
+    if (field === 0 || field === 0x7ff || mant < 0) return sumLogPlain(x, n);
+    const e = field - 1023;
+    mant *= POW2[1074 - e];
+    ex += e;
+  }
+  return ex * LN2_HI + (portableLog(mant) + ex * LN2_LO);
+}
+
+function sumLogPlain(x: ArrayLike<number>, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += portableLog(x[i]);
+  return s;
+}

@@ -10,7 +10,7 @@
  * engine's Math.cos/exp/log (issue 5 "Determinism", audit in coding/frame-coder.ts).
  */
 import { levinson } from '../dsp/lpc.js';
-import { portableCos, portableExp, portableLog, portableSin } from '../dsp/portable-math.js';
+import { portableCos, portableExp, portableSin, portableSumLog } from '../dsp/portable-math.js';
 
 export const WEIGHT_TILT = 0.95;
 export const WEIGHT_GAMMA = 0.85;
@@ -289,20 +289,12 @@ function weightsAtBins16(c: Float64Array, ck: Float64Array, sk: Float64Array, ha
 }
 
 /**
- * w_k = sqrt(p2_k / exp(mean log p2)): geometric mean 1. The logs are taken of products of 8
- * values (p2 lies within a few decades of 1, so a product of 8 cannot overflow), 8× fewer logs.
+ * w_k = sqrt(p2_k / exp(mean log p2)): geometric mean 1. Σ log p2 is taken as the log of the
+ * product with exponent bookkeeping (portableSumLog): one log per frame instead of 320.
  */
 function normaliseGeometricMean(res: Float64Array): Float64Array {
   const n = res.length;
-  let logSum = 0;
-  let k = 0;
-  for (; k + 8 <= n; k += 8) {
-    const pr = res[k] * res[k + 1] * res[k + 2] * res[k + 3] * res[k + 4] * res[k + 5] * res[k + 6] * res[k + 7];
-    if (pr > 1e-300 && pr < 1e300) logSum += portableLog(pr);
-    else for (let i = k; i < k + 8; i++) logSum += portableLog(res[i]); // extreme values: no under/overflow
-  }
-  for (; k < n; k++) logSum += portableLog(res[k]);
-  const norm = portableExp(-logSum / n);
+  const norm = portableExp(-portableSumLog(res, n) / n);
   for (let i = 0; i < n; i++) res[i] = Math.sqrt(res[i] * norm);
   return res;
 }
