@@ -19,7 +19,7 @@
  * arithmetic per lane (t = x − c, d += t·t, no fused multiply-add), so it returns the same index;
  * without SIMD support the JS scan is used.
  */
-import { OP, SIMD, SIMD_PREFIX, VAL, VOID_BLOCK, buildWasmModule, instantiateWasm, uleb, type WasmMemory } from '../util/wasm-module-builder.js';
+import { OP, SIMD, SIMD_PREFIX, VAL, VOID_BLOCK, buildWasmModule, instantiateWasm, sleb, uleb, type WasmMemory } from '../util/wasm-module-builder.js';
 
 export class NearestSearcher {
   readonly k: number;
@@ -301,7 +301,7 @@ function buildScan16Module(k: number): { bytes: Uint8Array; orderAt: number; que
   const simd = (op: number, ...imm: number[]): void => void c.push(SIMD_PREFIX, ...uleb(op), ...imm);
   const get = (l: number): void => void c.push(OP.localGet, ...uleb(l));
   const set = (l: number): void => void c.push(OP.localSet, ...uleb(l));
-  const i32 = (v: number): void => void c.push(OP.i32Const, ...sleb32(v));
+  const i32 = (v: number): void => void c.push(OP.i32Const, ...sleb(v));
   // params: 0 b0 (block counter), 1 b1; locals: 2 p (byte offset), 3 bestIdx, 4 ci, 5 best, 6 d,
   // 7..22 X_d (query splats), 23 acc, 24 t, 25 B (best splat), 26 acc2, 27 t2.
   const B0 = 0, B1 = 1, P = 2, BI = 3, CI = 4, BEST = 5, D = 6, X = 7, ACC = 23, T = 24, BV = 25, ACC2 = 26, T2 = 27;
@@ -359,19 +359,6 @@ function buildScan16Module(k: number): { bytes: Uint8Array; orderAt: number; que
     memoryName: 'memory',
   });
   return { bytes, orderAt, queryAt, bestAt, indexAt };
-}
-
-function sleb32(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
 }
 
 /** One instance (own memory) of the scan module per codebook. */
