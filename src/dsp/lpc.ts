@@ -44,25 +44,36 @@ export function levinson(r: ArrayLike<number>, order: number): LevinsonResult {
   }
   const a = new Float64Array(order + 1);
   const reflection = new Float64Array(order);
-  const prev = new Float64Array(order + 1);
+  const error = levinsonInto(r, order, a, new Float64Array(order + 1), reflection);
+  return { a, error, reflection };
+}
+
+/**
+ * The recursion of `levinson` into caller-owned arrays (a: order + 1 entries, scratch: order,
+ * reflection: order or omitted), for per-frame use without allocation. Same operations in the
+ * same order and the same early stops; returns the prediction error (0 for a non-positive or
+ * non-finite r[0], as `levinson` reports it). No argument checks: callers own the sizes.
+ */
+export function levinsonInto(r: ArrayLike<number>, order: number, a: Float64Array, scratch: Float64Array, reflection?: Float64Array): number {
+  a.fill(0);
   a[0] = 1;
+  reflection?.fill(0);
   let error = r[0];
-  if (!(error > 0) || !Number.isFinite(error)) {
-    return { a, error: Number.isFinite(error) ? Math.max(error, 0) : 0, reflection };
-  }
+  if (!(error > 0) || !Number.isFinite(error)) return Number.isFinite(error) ? Math.max(error, 0) : 0;
   for (let i = 1; i <= order; i++) {
     let acc = r[i];
     for (let j = 1; j < i; j++) acc += a[j] * r[i - j];
     const k = -acc / error;
     const nextError = error * (1 - k * k);
     if (!(Math.abs(k) < 1) || !(nextError > 0)) break;
-    prev.set(a);
-    for (let j = 1; j < i; j++) a[j] = prev[j] + k * prev[i - j];
+    // Only the entries the update reads are saved.
+    for (let j = 1; j < i; j++) scratch[j] = a[j];
+    for (let j = 1; j < i; j++) a[j] = scratch[j] + k * scratch[i - j];
     a[i] = k;
-    reflection[i - 1] = k;
+    if (reflection) reflection[i - 1] = k;
     error = nextError;
   }
-  return { a, error, reflection };
+  return error;
 }
 
 /**

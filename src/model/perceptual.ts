@@ -9,7 +9,7 @@
  * (dsp/portable-math.ts): the weights feed the scale indices, so they must not depend on an
  * engine's Math.cos/exp/log (issue 5 "Determinism", audit in coding/frame-coder.ts).
  */
-import { levinson } from '../dsp/lpc.js';
+import { levinson, levinsonInto } from '../dsp/lpc.js';
 import { portableCos, portableExp, portableSin, portableSumLog } from '../dsp/portable-math.js';
 
 export const WEIGHT_TILT = 0.95;
@@ -156,7 +156,8 @@ export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Flo
     }
   }
   for (let i = 1; i <= P; i++) r[i] = (racc[i - 1] / n) * lagWindow[i];
-  const a = levinsonInto(r, sc.lpc, sc.prev);
+  levinsonInto(r, WEIGHT_LPC_ORDER, sc.lpc, sc.prev);
+  const a = sc.lpc;
   // |A(e^{jω}/γ)|² with A = 1 + Σ c_i e^{−jiω}, c_i = a_i γ^i: split into even- and odd-i sums
   // E, O; then Re A(ω_k) = 1 + Ec + Oc, Re A(π − ω_k) = 1 + Ec − Oc,
   // Im A(ω_k) = −(Es + Os), Im A(π − ω_k) = Es − Os.
@@ -192,31 +193,6 @@ export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Flo
     res[n - 1 - k] = reB * reB + imB * imB;
   }
   return normaliseGeometricMean(res);
-}
-
-/**
- * levinson(r, WEIGHT_LPC_ORDER).a (dsp/lpc.ts) into scratch arrays: the same recursion, the
- * same operations in the same order and the same early stops, without three allocations and a
- * copy per order step (only the entries a prediction step reads are saved).
- */
-function levinsonInto(r: Float64Array, a: Float64Array, prev: Float64Array): Float64Array {
-  const order = WEIGHT_LPC_ORDER;
-  a.fill(0);
-  a[0] = 1;
-  let error = r[0];
-  if (!(error > 0) || !Number.isFinite(error)) return a;
-  for (let i = 1; i <= order; i++) {
-    let acc = r[i];
-    for (let j = 1; j < i; j++) acc += a[j] * r[i - j];
-    const k = -acc / error;
-    const nextError = error * (1 - k * k);
-    if (!(Math.abs(k) < 1) || !(nextError > 0)) break;
-    for (let j = 1; j < i; j++) prev[j] = a[j];
-    for (let j = 1; j < i; j++) a[j] = prev[j] + k * prev[i - j];
-    a[i] = k;
-    error = nextError;
-  }
-  return a;
 }
 
 /**
