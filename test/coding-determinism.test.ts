@@ -3,6 +3,21 @@ import { scaleStepsOfSquare } from '../src/coding/frame-coder.js';
 import { NearestSearcher } from '../src/model/msvq-search.js';
 import { mulberry32 } from './helpers/signals.js';
 
+/** Nearest codeword by a float64 brute-force scan (ties → lowest index): the reference. */
+function bruteNearest(x: Float64Array, cb: Float32Array, k: number, dim: number): number {
+  let best = Infinity;
+  let bi = -1;
+  for (let c = 0; c < k; c++) {
+    let dist = 0;
+    for (let d = 0; d < dim; d++) dist += (x[d] - cb[c * dim + d]) ** 2;
+    if (dist < best) {
+      best = dist;
+      bi = c;
+    }
+  }
+  return bi;
+}
+
 describe('scale index from the bits of s·w²/(2g²) (no Math.log2)', () => {
   it('equals round(8·log2 y) over 40 decades and at the exact powers of two', () => {
     const rnd = mulberry32(7);
@@ -41,16 +56,7 @@ describe('envelope search seeded with a hint', () => {
     const x = new Float64Array(dim);
     for (let trial = 0; trial < 200; trial++) {
       for (let d = 0; d < dim; d++) x[d] = (rnd() - 0.5) * 6;
-      let best = Infinity;
-      let bi = -1;
-      for (let c = 0; c < k; c++) {
-        let dist = 0;
-        for (let d = 0; d < dim; d++) dist += (x[d] - cb[c * dim + d]) ** 2;
-        if (dist < best) {
-          best = dist;
-          bi = c;
-        }
-      }
+      const bi = bruteNearest(x, cb, k, dim);
       const hint = Math.floor(rnd() * k);
       expect(s.nearest(x, hint)).toBe(bi);
       expect(s.nearest(x)).toBe(bi);
@@ -78,16 +84,7 @@ describe('envelope search: WebAssembly SIMD scan = JS scan = brute force', () =>
       // Every 5th query sits exactly on a duplicated codeword: an exact tie at distance 0.
       const dup = [3, 10, 500, 1023][trial % 4];
       for (let d = 0; d < dim; d++) x[d] = trial % 5 === 0 ? cb[dup * dim + d] : (rnd() - 0.5) * 10;
-      let best = Infinity;
-      let bi = -1;
-      for (let c = 0; c < k; c++) {
-        let dist = 0;
-        for (let d = 0; d < dim; d++) dist += (x[d] - cb[c * dim + d]) ** 2;
-        if (dist < best) {
-          best = dist;
-          bi = c;
-        }
-      }
+      const bi = bruteNearest(x, cb, k, dim);
       const hint = trial % 3 === 0 ? -1 : Math.floor(rnd() * k);
       const a = wasm.nearest(x, hint);
       const b = js.nearest(x, hint);
