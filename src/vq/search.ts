@@ -252,17 +252,11 @@ export function nearestRange(
       let maxScan = -1;
       const done = wasmScan(data, r0, r1, codebook, norms, k, dim, (row, f, i, base, pass) => {
         searchStats.rows++;
-        let bl = 0;
-        let b1 = f[base];
-        for (let l = 1; l < 4; l++) if (f[base + l] < b1) { b1 = f[base + l]; bl = l; }
-        let second = Infinity;
-        for (let l = 0; l < 4; l++) {
-          if (l !== bl && f[base + l] < second) second = f[base + l];
-          if (f[base + 4 + l] < second) second = f[base + 4 + l];
-        }
+        const bl = bestLane(f, base);
+        const b1 = f[base + bl];
+        const second = runnerUpScore(f, base, bl);
         const xo = row * dim;
-        let xx = 0;
-        for (let t = 0; t < dim; t++) xx += data[xo + t] * data[xo + t];
+        const xx = rowNormSq(data, xo, dim);
         const i1 = i[base + 8 + bl];
         // δ′ in the scan's (possibly shifted) coordinates, ν in the original ones.
         if (maxScan !== pass.maxNorm) {
@@ -325,6 +319,31 @@ export function nearestRange(
   nearestRangeJs(data, r0, r1, codebook, norms, k, dim, idx, idxOffset, maxNorm);
 }
 
+/** Lane (0…3) holding the row's best float32 score in a SIMD scan result at `base`. */
+function bestLane(f: Float32Array, base: number): number {
+  let bl = 0;
+  let b1 = f[base];
+  for (let l = 1; l < 4; l++) if (f[base + l] < b1) { b1 = f[base + l]; bl = l; }
+  return bl;
+}
+
+/** Smallest score other than the winner's: the other lanes' bests and every lane's runner-up. */
+function runnerUpScore(f: Float32Array, base: number, bl: number): number {
+  let second = Infinity;
+  for (let l = 0; l < 4; l++) {
+    if (l !== bl && f[base + l] < second) second = f[base + l];
+    if (f[base + 4 + l] < second) second = f[base + 4 + l];
+  }
+  return second;
+}
+
+/** ‖x‖² of one row, summed in index order. */
+function rowNormSq(data: Float32Array, xo: number, dim: number): number {
+  let xx = 0;
+  for (let t = 0; t < dim; t++) xx += data[xo + t] * data[xo + t];
+  return xx;
+}
+
 /** The earlier recheck ('full'): coarse margin from the largest norm, float64 rescan of all k. */
 function scanWithFullRecheck(
   data: Float32Array,
@@ -343,17 +362,11 @@ function scanWithFullRecheck(
   const kappa32 = (2 * dim + 4) * 5.960464477539063e-8;
   return wasmScan(data, r0, r1, codebook, norms, k, dim, (row, f, i, base) => {
     searchStats.rows++;
-    let bl = 0;
-    let b1 = f[base];
-    for (let l = 1; l < 4; l++) if (f[base + l] < b1) { b1 = f[base + l]; bl = l; }
-    let second = Infinity;
-    for (let l = 0; l < 4; l++) {
-      if (l !== bl && f[base + l] < second) second = f[base + l];
-      if (f[base + 4 + l] < second) second = f[base + 4 + l];
-    }
+    const bl = bestLane(f, base);
+    const b1 = f[base + bl];
+    const second = runnerUpScore(f, base, bl);
     const xo = row * dim;
-    let xx = 0;
-    for (let t = 0; t < dim; t++) xx += data[xo + t] * data[xo + t];
+    const xx = rowNormSq(data, xo, dim);
     const margin = 2 * kappa32 * (2 * maxNorm + xx);
     if (b1 > -Infinity && second - b1 > margin) idx[idxOffset + row] = i[base + 8 + bl];
     else {
@@ -384,8 +397,7 @@ export function nearestRangeJs(
   }
   for (let r = r0; r < r1; r++) {
     const xo = r * dim;
-    let xx = 0;
-    for (let i = 0; i < dim; i++) xx += data[xo + i] * data[xo + i];
+    const xx = rowNormSq(data, xo, dim);
     let b1 = Infinity;
     let b2 = Infinity;
     let i1 = 0;
