@@ -35,8 +35,8 @@
  * the portable exp/log/cos/sin of dsp/portable-math.ts (Cody–Waite reduction + polynomial, only
  * IEEE operations, so the same bits on every engine; within 1 ulp of V8's Math.*):
  *   once per process (constants): the twiddles cos(iω_k), sin(iω_k) and the tilt response
- *     cos ω_k (perceptual.ts portableCos/portableSin); the 60 Hz lag window (perceptual.ts's own
- *     copy of gaussianLagWindow with portableExp; dsp/lpc.ts keeps Math.exp for other callers);
+ *     cos ω_k (perceptual.ts portableCos/portableSin); the 60 Hz lag window (dsp/lpc.ts
+ *     gaussianLagWindow, which uses portableExp);
  *   per frame: the 16 band levels exp(ê) (s = B·exp(ê)), the one log (of the exponent-tracked
  *     product, portableSumLog) and one exp of the weights' geometric-mean normalisation,
  *     gRef = exp(mean ê/2): all portableExp/portableLog;

@@ -7,6 +7,8 @@
  * e[n] = x[n] + Σ_{i≥1} a_i x[n−i]; the synthesis filter is 1/A(z).
  */
 
+import { portableExp } from './portable-math.js';
+
 /** r[i] = Σ_n x[n]·x[n+i] for i = 0..order (biased, no window: window the input first). */
 export function autocorrelation(x: ArrayLike<number>, order: number): Float64Array {
   checkOrder(order);
@@ -88,7 +90,9 @@ export function gaussianLagWindow(order: number, bandwidthHz: number, sampleRate
   }
   const w = new Float64Array(order + 1);
   const c = (2 * Math.PI * bandwidthHz) / sampleRate;
-  for (let i = 0; i <= order; i++) w[i] = Math.exp(-0.5 * (c * i) * (c * i));
+  // Portable exp: the codec's perceptual weights use this window, and the decoder must get the
+  // same bits on every engine (src/dsp/portable-math.ts).
+  for (let i = 0; i <= order; i++) w[i] = portableExp(-0.5 * (c * i) * (c * i));
   return w;
 }
 

@@ -9,7 +9,7 @@
  * (dsp/portable-math.ts): the weights feed the scale indices, so they must not depend on an
  * engine's Math.cos/exp/log (issue 5 "Determinism", audit in coding/frame-coder.ts).
  */
-import { levinson, levinsonInto } from '../dsp/lpc.js';
+import { gaussianLagWindow, levinson, levinsonInto } from '../dsp/lpc.js';
 import { portableCos, portableExp, portableSin, portableSumLog } from '../dsp/portable-math.js';
 
 export const WEIGHT_TILT = 0.95;
@@ -21,16 +21,8 @@ export const WEIGHT_WHITE_NOISE = 1e-4;
 const tiltCache = new Map<number, Float64Array>();
 const twiddleCache = new Map<number, { cos: Float64Array; sin: Float64Array }>();
 
-/**
- * The 60 Hz Gaussian lag window of dsp/lpc.ts gaussianLagWindow, w[i] = exp(−½(2π f0 i/fs)²),
- * with the portable exp (same formula, same operation order for the argument).
- */
-const lagWindow = ((order: number, f0: number, fs: number): Float64Array => {
-  const w = new Float64Array(order + 1);
-  const c = (2 * Math.PI * f0) / fs;
-  for (let i = 0; i <= order; i++) w[i] = portableExp(-0.5 * (c * i) * (c * i));
-  return w;
-})(WEIGHT_LPC_ORDER, WEIGHT_LAG_WINDOW_HZ, 16000);
+/** The 60 Hz Gaussian lag window (its exp is the portable one). */
+const lagWindow = gaussianLagWindow(WEIGHT_LPC_ORDER, WEIGHT_LAG_WINDOW_HZ, 16000);
 
 /** cos(iω_k), sin(iω_k) for i = 1..order, row i−1, at ω_k = π(k + ½)/n (cached per n). */
 function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
