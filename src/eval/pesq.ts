@@ -1,0 +1,83 @@
+/**
+ * Wideband PESQ: ITU-T P.862 with the P.862.2 extension, scored as P.862.2 MOS-LQO.
+ * The stages live in pesq/: signal (level alignment and input filters), vad and time-align
+ * (delay per utterance, delay changes inside the file), perceptual-model (frame
+ * disturbances) and aggregate (the score). See docs/pesq.md.
+ */
+import { UserError } from '../errors.js';
+import { rawScore, wideBandMosLqo } from './pesq/aggregate.js';
+import { frameDisturbances } from './pesq/perceptual-model.js';
+import { alignLevel, alignmentFilter, padSignal, wideBandInputFilter, type PaddedSignal } from './pesq/signal.js';
+import { DATA_PADDING, LEAD, PESQ_SAMPLE_RATE } from './pesq/tables.js';
+import { alignUtterances, type Utterance } from './pesq/time-align.js';
+import { voiceActivity } from './pesq/vad.js';
+
+export { PESQ_SAMPLE_RATE } from './pesq/tables.js';
+
+export interface PesqResult {
+  /** P.862.2 wideband MOS-LQO, 1.04 … 4.64. */
+  mos: number;
+  /** The raw P.862 score before the mapping. */
+  raw: number;
+  /** Utterances found in the reference, with their delays in samples (degraded = reference + delay). */
+  utterances: { startSeconds: number; endSeconds: number; delay: number }[];
+}
+
+function withPadding(s: PaddedSignal, length: number): Float32Array {
+  if (s.data.length === length) return s.data;
+  const out = new Float32Array(length);
+  out.set(s.data);
+  return out;
+}
+
+/**
+ * WB-PESQ of `deg` against `ref`, both at 16 kHz with samples in [−1, 1] (resample first).
+ * The signals are aligned by PESQ itself; pass them as they are. Throws UserError for input
+ * that PESQ cannot score: under 0.25 s, non-finite samples, no energy in 300–3500 Hz, or
+ * no speech in the reference.
+ */
+export function pesqDetailed(ref: ArrayLike<number>, deg: ArrayLike<number>, sampleRate: number): PesqResult {
+  if (sampleRate !== PESQ_SAMPLE_RATE) {
+    throw new UserError(`WB-PESQ is defined at ${PESQ_SAMPLE_RATE} Hz; got ${sampleRate} Hz (resample first)`);
+  }
+  for (const [name, x] of [['reference', ref], ['degraded', deg]] as const) {
+    if (x.length < PESQ_SAMPLE_RATE / 4) {
+      throw new UserError(`PESQ needs at least 0.25 s of audio; the ${name} signal has ${(x.length / PESQ_SAMPLE_RATE).toFixed(3)} s`);
+    }
+    for (let i = 0; i < x.length; i++) {
+      if (!Number.isFinite(x[i])) throw new UserError(`the ${name} signal has a non-finite sample at ${i}`);
+    }
+  }
+  const r = padSignal(ref);
+  const d = padSignal(deg);
+  const maxN = Math.max(r.n, d.n);
+  if (!alignLevel(r, maxN)) throw new UserError('PESQ: the reference signal has no energy between 300 and 3500 Hz');
+  if (!alignLevel(d, maxN)) throw new UserError('PESQ: the degraded signal has no energy between 300 and 3500 Hz');
+  wideBandInputFilter(r);
+  wideBandInputFilter(d);
+
+  // Delay estimation runs on band-filtered copies; the model reads the signals as they are now.
+  const refModel = withPadding(r, maxN + DATA_PADDING).slice();
+  const degModel = withPadding(d, maxN + DATA_PADDING).slice();
+  alignmentFilter(r);
+  alignmentFilter(d);
+  const refVad = voiceActivity(r.data, r.n);
+  const degVad = voiceActivity(d.data, d.n);
+  const utts: Utterance[] = alignUtterances({ ref: r, deg: d, refVad: refVad.vad, refLogVad: refVad.logVad, degLogVad: degVad.logVad });
+
+  const raw = rawScore(frameDisturbances(refModel, degModel, maxN, utts));
+  return {
+    mos: wideBandMosLqo(raw),
+    raw,
+    utterances: utts.map((u) => ({
+      startSeconds: (u.start * 64 - LEAD) / PESQ_SAMPLE_RATE,
+      endSeconds: (u.end * 64 - LEAD) / PESQ_SAMPLE_RATE,
+      delay: u.delay,
+    })),
+  };
+}
+
+/** WB-PESQ MOS-LQO of `deg` against `ref` (16 kHz, samples in [−1, 1]). */
+export function pesqWb(ref: ArrayLike<number>, deg: ArrayLike<number>, sampleRate: number): number {
+  return pesqDetailed(ref, deg, sampleRate).mos;
+}

@@ -1,0 +1,139 @@
+/**
+ * PESQ's signal layout and pre-processing (P.862 §10.2.1–10.2.2, P.862.2 §2):
+ * each signal is held as 16-bit-scale samples between LEAD zeros in front and
+ * LEAD + DATA_PADDING zeros behind, then
+ *   1. level alignment: scaled so that its 300–3500 Hz band has mean power 10⁷;
+ *   2. the P.862.2 input filter (a 100 Hz high-pass in place of the IRS receive filter);
+ *   3. for time alignment only: DC removal and the alignment band filter.
+ */
+import { nextPow2, realForward, realInverse } from './fft.js';
+import {
+  ALIGN_FILTER_DB,
+  ALIGN_IIR_16K,
+  DATA_PADDING,
+  DOWNSAMPLE,
+  LEAD,
+  PESQ_SAMPLE_RATE,
+  TARGET_AVG_POWER,
+  WB_INPUT_FILTER,
+} from './tables.js';
+
+export interface PaddedSignal {
+  /** n + DATA_PADDING samples. */
+  data: Float32Array;
+  /** Signal length plus both search buffers (2·LEAD): the recommendation's "Nsamples". */
+  n: number;
+}
+
+/** Put samples in [−1, 1] on the 16-bit scale into the padded layout. */
+export function padSignal(x: ArrayLike<number>): PaddedSignal {
+  const n = x.length + 2 * LEAD;
+  const data = new Float32Array(n + DATA_PADDING);
+  for (let i = 0; i < x.length; i++) data[LEAD + i] = x[i] * 32768;
+  return { data, n };
+}
+
+/** Linear interpolation in dB over a (Hz, dB) curve, extrapolating from the end segments. */
+function curveDb(freq: number, curve: readonly (readonly [number, number])[]): number {
+  const last = curve.length - 1;
+  let i: number;
+  if (freq <= curve[0][0]) i = 1;
+  else if (freq >= curve[last][0]) i = last;
+  else {
+    i = 1;
+    while (curve[i][0] < freq) i++;
+  }
+  const [f0, c0] = curve[i - 1];
+  const [f1, c1] = curve[i];
+  return ((freq - f0) * c1 + (f1 - freq) * c0) / (f1 - f0);
+}
+
+/**
+ * Zero-phase FFT filtering of the signal region (from LEAD, n − 2·LEAD + DATA_PADDING samples)
+ * by a dB curve normalised to 0 dB at 1 kHz, in one transform of the whole region.
+ */
+function curveFilter(data: Float32Array, n: number, curve: readonly (readonly [number, number])[]): Float32Array {
+  const len = n - 2 * LEAD + DATA_PADDING;
+  const size = nextPow2(len);
+  const spec = new Float64Array(size + 2);
+  realForward(size, data, LEAD, len, spec);
+  const gain1k = curveDb(1000, curve);
+  const resolution = PESQ_SAMPLE_RATE / size;
+  for (let k = 0; k <= size / 2; k++) {
+    const factor = Math.pow(10, (curveDb(k * resolution, curve) - gain1k) / 20);
+    spec[2 * k] *= factor;
+    spec[2 * k + 1] *= factor;
+  }
+  const out = new Float32Array(size);
+  realInverse(size, spec, out);
+  return out.subarray(0, len);
+}
+
+/**
+ * Level alignment: the power of the band-filtered signal, averaged over the longer signal's
+ * length (maxN), is brought to TARGET_AVG_POWER. Returns false for a signal with no energy in
+ * that band, which PESQ cannot score.
+ */
+export function alignLevel(s: PaddedSignal, maxN: number): boolean {
+  const filtered = curveFilter(s.data, s.n, ALIGN_FILTER_DB);
+  let power = 0;
+  const stop = s.n - 2 * LEAD + DATA_PADDING;
+  for (let i = 0; i < stop; i++) power += filtered[i] * filtered[i];
+  power /= maxN - 2 * LEAD + DATA_PADDING;
+  if (!(power > 0)) return false;
+  const scale = Math.sqrt(TARGET_AVG_POWER / power);
+  for (let i = 0; i < s.n; i++) s.data[i] *= scale;
+  return true;
+}
+
+/** Cascade of biquads over data[start, start + count), direct form II, zero initial state. */
+export function biquadCascade(data: Float32Array, start: number, count: number, sections: readonly number[]): void {
+  for (let s = 0; s + 4 < sections.length; s += 5) {
+    const b0 = sections[s];
+    const b1 = sections[s + 1];
+    const b2 = sections[s + 2];
+    const a1 = sections[s + 3];
+    const a2 = sections[s + 4];
+    let z1 = 0;
+    let z2 = 0;
+    for (let i = start, end = start + count; i < end; i++) {
+      const z0 = data[i] - a1 * z1 - a2 * z2;
+      data[i] = b0 * z0 + b1 * z1 + b2 * z2;
+      z2 = z1;
+      z1 = z0;
+    }
+  }
+}
+
+/**
+ * P.862.2's input filter: a 16-sample linear fade at both ends of the signal, then the 100 Hz
+ * high-pass over the signal region.
+ */
+export function wideBandInputFilter(s: PaddedSignal): void {
+  const d = s.data;
+  for (let i = 1; i < 16; i++) {
+    d[LEAD + i - 1] *= i / 16;
+    d[s.n - LEAD - i] *= i / 16;
+  }
+  biquadCascade(d, LEAD, s.n - 2 * LEAD, WB_INPUT_FILTER);
+}
+
+/**
+ * Pre-processing for the delay estimation only: remove the mean (taken over n, as the
+ * recommendation does), fade one VAD window in and out, then the alignment band filter over the
+ * whole buffer.
+ */
+export function alignmentFilter(s: PaddedSignal): void {
+  const d = s.data;
+  const end = s.n - LEAD;
+  let mean = 0;
+  for (let i = LEAD; i < end; i++) mean += d[i];
+  mean /= s.n;
+  for (let i = LEAD; i < end; i++) d[i] -= mean;
+  for (let c = 0; c < DOWNSAMPLE; c++) {
+    const g = (0.5 + c) / DOWNSAMPLE;
+    d[LEAD + c] *= g;
+    d[end - 1 - c] *= g;
+  }
+  biquadCascade(d, 0, s.n + DATA_PADDING, ALIGN_IIR_16K);
+}
