@@ -7,7 +7,7 @@
 import { UserError } from '../errors.js';
 import { rawScore, wideBandMosLqo } from './pesq/aggregate.js';
 import { frameDisturbances } from './pesq/perceptual-model.js';
-import { alignLevel, alignmentFilter, padSignal, wideBandInputFilter, type PaddedSignal } from './pesq/signal.js';
+import { alignLevels, alignmentFilter, padSignal, wideBandInputFilter, type PaddedSignal } from './pesq/signal.js';
 import { DATA_PADDING, LEAD, PESQ_SAMPLE_RATE } from './pesq/tables.js';
 import { alignUtterances, type Utterance } from './pesq/time-align.js';
 import { voiceActivity } from './pesq/vad.js';
@@ -51,8 +51,8 @@ export function pesqDetailed(ref: ArrayLike<number>, deg: ArrayLike<number>, sam
   const r = padSignal(ref);
   const d = padSignal(deg);
   const maxN = Math.max(r.n, d.n);
-  if (!alignLevel(r, maxN)) throw new UserError('PESQ: the reference signal has no energy between 300 and 3500 Hz');
-  if (!alignLevel(d, maxN)) throw new UserError('PESQ: the degraded signal has no energy between 300 and 3500 Hz');
+  const silent = alignLevels(r, d);
+  if (silent !== null) throw new UserError(`PESQ: the ${silent} signal has no energy between 300 and 3500 Hz`);
   wideBandInputFilter(r);
   wideBandInputFilter(d);
 

@@ -2,14 +2,21 @@
  * Power-of-two real FFTs for PESQ (fft.js underneath), with the packing the algorithm's
  * descriptions use: bin k of an n-point transform at [2k, 2k + 1], k = 0 … n/2.
  * Plans are cached per size because PESQ runs thousands of 512- and 1024-point transforms.
+ * The inverse runs as one n/2-point complex transform of the even and odd samples.
  */
 import FFT from 'fft.js';
 
 interface Plan {
   fft: FFT;
+  half: FFT;
   input: Float64Array;
   full: Float64Array;
-  scratch: Float64Array;
+  z: Float64Array;
+  zOut: Float64Array;
+  /** Interleaved complex input of pairForward. */
+  pairIn: Float64Array;
+  /** e^{+j2πk/n}, k < n/2, interleaved. */
+  twiddle: Float64Array;
 }
 
 const plans = new Map<number, Plan>();
@@ -18,7 +25,22 @@ function plan(n: number): Plan {
   let p = plans.get(n);
   if (p === undefined) {
     if (n < 4 || (n & (n - 1)) !== 0) throw new RangeError(`PESQ FFT: size must be a power of two ≥ 4, got ${n}`);
-    p = { fft: new FFT(n), input: new Float64Array(n), full: new Float64Array(2 * n), scratch: new Float64Array(2 * n) };
+    const m = n / 2;
+    const twiddle = new Float64Array(n);
+    for (let k = 0; k < m; k++) {
+      twiddle[2 * k] = Math.cos((2 * Math.PI * k) / n);
+      twiddle[2 * k + 1] = Math.sin((2 * Math.PI * k) / n);
+    }
+    p = {
+      fft: new FFT(n),
+      half: new FFT(m),
+      input: new Float64Array(n),
+      full: new Float64Array(2 * n),
+      z: new Float64Array(n),
+      zOut: new Float64Array(n),
+      pairIn: new Float64Array(2 * n),
+      twiddle,
+    };
     plans.set(n, p);
   }
   return p;
@@ -34,7 +56,7 @@ export function nextPow2(x: number): number {
  * Forward DFT (e^{−j2πkn/N}, unscaled) of x[offset … offset + count) zero-padded to n, into
  * spec[0 … n + 2): bins 0 … n/2 as (re, im).
  */
-export function realForward(n: number, x: ArrayLike<number>, offset: number, count: number, spec: Float64Array): void {
+export function realForward(n: number, x: Float32Array, offset: number, count: number, spec: Float64Array): void {
   const p = plan(n);
   const input = p.input;
   const m = Math.min(count, n);
@@ -47,25 +69,138 @@ export function realForward(n: number, x: ArrayLike<number>, offset: number, cou
 
 /**
  * Inverse DFT with 1/n scaling of a Hermitian spectrum given by its bins 0 … n/2 (as packed by
- * realForward; the imaginary parts of bins 0 and n/2 are ignored), into out[0 … n).
+ * realForward; the imaginary parts of bins 0 and n/2 do not reach the real output), into
+ * out[0 … n).
+ *
+ * With e, o the even and odd samples: E[k] = (X[k] + X*[m−k])/2 and
+ * O[k] = (X[k] − X*[m−k])·e^{j2πk/n}/2, m = n/2, and e + j·o is the m-point inverse of E + j·O.
  */
-export function realInverse(n: number, spec: Float64Array, out: Float64Array | Float32Array): void {
+export function realInverse(n: number, spec: Float64Array, out: Float64Array): void {
   const p = plan(n);
-  const full = p.full;
-  const half = n / 2;
-  full[0] = spec[0];
-  full[1] = 0;
-  full[n] = spec[n];
-  full[n + 1] = 0;
-  for (let k = 1; k < half; k++) {
-    const re = spec[2 * k];
-    const im = spec[2 * k + 1];
-    full[2 * k] = re;
-    full[2 * k + 1] = im;
-    full[2 * (n - k)] = re;
-    full[2 * (n - k) + 1] = -im;
+  const m = n / 2;
+  const z = p.z;
+  const tw = p.twiddle;
+  for (let k = 0; k < m; k++) {
+    const xr = spec[2 * k];
+    const xi = k === 0 ? 0 : spec[2 * k + 1];
+    const yr = spec[2 * (m - k)];
+    const yi = k === 0 ? 0 : -spec[2 * (m - k) + 1];
+    const er = 0.5 * (xr + yr);
+    const ei = 0.5 * (xi + yi);
+    const dr = 0.5 * (xr - yr);
+    const di = 0.5 * (xi - yi);
+    const c = tw[2 * k];
+    const s = tw[2 * k + 1];
+    const or = dr * c - di * s;
+    const oi = dr * s + di * c;
+    // Z = E + j·O
+    z[2 * k] = er - oi;
+    z[2 * k + 1] = ei + or;
   }
-  p.fft.inverseTransform(p.scratch, full);
-  const s = p.scratch;
-  for (let i = 0; i < n; i++) out[i] = s[2 * i];
+  p.half.inverseTransform(p.zOut, z);
+  const zo = p.zOut;
+  for (let i = 0; i < n; i++) out[i] = zo[i];
+}
+
+/**
+ * Forward DFTs of two real signals in one complex transform of a + j·b:
+ * A[k] = (Z[k] + Z*[n−k])/2, B[k] = (Z[k] − Z*[n−k])/2j. Each input is
+ * x[offset … offset + count) times `window` (when given), zero-padded to n; outputs as realForward.
+ */
+export function pairForward(
+  n: number,
+  a: Float32Array, aOffset: number, aCount: number,
+  b: Float32Array, bOffset: number, bCount: number,
+  window: Float32Array | null,
+  specA: Float64Array, specB: Float64Array,
+): void {
+  const p = plan(n);
+  const z = p.pairIn;
+  const am = Math.min(aCount, n);
+  const bm = Math.min(bCount, n);
+  if (window === null) {
+    for (let i = 0; i < am; i++) z[2 * i] = a[aOffset + i];
+    for (let i = 0; i < bm; i++) z[2 * i + 1] = b[bOffset + i];
+  } else {
+    for (let i = 0; i < am; i++) z[2 * i] = a[aOffset + i] * window[i];
+    for (let i = 0; i < bm; i++) z[2 * i + 1] = b[bOffset + i] * window[i];
+  }
+  for (let i = am; i < n; i++) z[2 * i] = 0;
+  for (let i = bm; i < n; i++) z[2 * i + 1] = 0;
+  const out = p.full;
+  p.fft.transform(out, z);
+  for (let k = 0; k <= n / 2; k++) {
+    const j = k === 0 ? 0 : n - k;
+    const zr = out[2 * k];
+    const zi = out[2 * k + 1];
+    const wr = out[2 * j];
+    const wi = out[2 * j + 1];
+    specA[2 * k] = 0.5 * (zr + wr);
+    specA[2 * k + 1] = 0.5 * (zi - wi);
+    specB[2 * k] = 0.5 * (zi + wi);
+    specB[2 * k + 1] = 0.5 * (wr - zr);
+  }
+}
+
+/**
+ * Zero-phase filtering of two real signals by one real gain per bin (gain[k], k = 0 … n/2,
+ * mirrored above n/2) in one complex transform pair of a + j·b: the real part of the result is
+ * a filtered, the imaginary part b filtered. Inputs as in pairForward; outputs n samples each.
+ */
+export function pairFilter(
+  n: number,
+  a: Float32Array, aOffset: number, aCount: number,
+  b: Float32Array, bOffset: number, bCount: number,
+  gain: Float64Array, outA: Float64Array, outB: Float64Array,
+): void {
+  const p = plan(n);
+  const z = p.pairIn;
+  z.fill(0);
+  for (let i = 0, m = Math.min(aCount, n); i < m; i++) z[2 * i] = a[aOffset + i];
+  for (let i = 0, m = Math.min(bCount, n); i < m; i++) z[2 * i + 1] = b[bOffset + i];
+  const spec = p.full;
+  p.fft.transform(spec, z);
+  for (let k = 0; k <= n / 2; k++) {
+    const g = gain[k];
+    spec[2 * k] *= g;
+    spec[2 * k + 1] *= g;
+    if (k > 0 && k < n / 2) {
+      spec[2 * (n - k)] *= g;
+      spec[2 * (n - k) + 1] *= g;
+    }
+  }
+  p.fft.inverseTransform(z, spec);
+  for (let i = 0; i < n; i++) {
+    outA[i] = z[2 * i];
+    outB[i] = z[2 * i + 1];
+  }
+}
+
+/**
+ * Cross-spectrum conj(A[k])·B[k], k = 0 … n/2, of the windowed frames a[aOffset …] and
+ * b[bOffset …] (n samples each), from one complex transform of a + j·b (see pairForward).
+ */
+export function crossSpectrum(n: number, a: Float32Array, aOffset: number, b: Float32Array, bOffset: number, window: Float32Array, out: Float64Array): void {
+  const p = plan(n);
+  const z = p.pairIn;
+  for (let i = 0; i < n; i++) {
+    z[2 * i] = a[aOffset + i] * window[i];
+    z[2 * i + 1] = b[bOffset + i] * window[i];
+  }
+  const s = p.full;
+  p.fft.transform(s, z);
+  for (let k = 0; k <= n / 2; k++) {
+    const j = k === 0 ? 0 : n - k;
+    const zr = s[2 * k];
+    const zi = s[2 * k + 1];
+    const wr = s[2 * j];
+    const wi = s[2 * j + 1];
+    // A = ((zr + wr) + j(zi − wi))/2, B = ((zi + wi) + j(wr − zr))/2
+    const ar = zr + wr;
+    const ai = zi - wi;
+    const br = zi + wi;
+    const bi = wr - zr;
+    out[2 * k] = 0.25 * (ar * br + ai * bi);
+    out[2 * k + 1] = 0.25 * (ar * bi - ai * br);
+  }
 }

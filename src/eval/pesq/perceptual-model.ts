@@ -5,7 +5,7 @@
  * symmetric and asymmetric disturbance densities with their dead zone, integrated over
  * frequency. Stretches of bad frames are realigned once and keep the smaller disturbance.
  */
-import { realForward, realInverse } from './fft.js';
+import { pairForward, realInverse } from './fft.js';
 import {
   A_POW_F,
   ABS_THRESH_POWER,
@@ -55,30 +55,45 @@ const ZWICKER_POWER = (() => {
   return p;
 })();
 
+/** Sl·(threshold/0.5)^power per band: the loudness scale. */
+const LOUDNESS_SCALE = ZWICKER_POWER.map((p, b) => SL * Math.pow(ABS_THRESH_POWER[b] / 0.5, p));
+
 const THRESHOLD_BAD_FRAMES = 30;
 const CRITERION_FOR_SILENCE_OF_5_SAMPLES = 500;
 const MAX_SCALE = 5;
 const MIN_SCALE = 3e-4;
 
 class Spectra {
-  private readonly buf = new Float64Array(FRAME);
-  private readonly spec = new Float64Array(FRAME + 2);
+  private readonly specA = new Float64Array(FRAME + 2);
+  private readonly specB = new Float64Array(FRAME + 2);
 
-  /** Bark power densities of the Hann-windowed frame at data[start] into out[offset …]. */
-  barkDensity(data: Float32Array, start: number, out: Float64Array, offset: number): void {
-    const buf = this.buf;
-    for (let i = 0; i < FRAME; i++) buf[i] = data[start + i] * HANN[i];
-    realForward(FRAME, buf, 0, FRAME, this.spec);
-    const spec = this.spec;
-    let bin = 0;
-    for (let b = 0; b < NB; b++) {
-      let sum = 0;
-      for (let i = 0; i < HZ_BANDS_PER_BARK[b]; i++, bin++) {
-        // Bin 0 (DC) is left out.
-        if (bin > 0) sum += spec[2 * bin] * spec[2 * bin] + spec[2 * bin + 1] * spec[2 * bin + 1];
-      }
-      out[offset + b] = sum * POW_DENS_CORRECTION[b] * SP;
+  /**
+   * Bark power densities of the Hann-windowed frames at a[startA] and b[startB] (a frame of
+   * zeros when startB is null) into outA[offset …] and outB[offset …].
+   */
+  barkDensities(a: Float32Array, startA: number, b: Float32Array, startB: number | null, outA: Float64Array, outB: Float64Array, offset: number): void {
+    pairForward(FRAME, a, startA, FRAME, b, startB ?? 0, startB === null ? 0 : FRAME, HANN, this.specA, this.specB);
+    warp(this.specA, outA, offset);
+    warp(this.specB, outB, offset);
+  }
+
+  /** Bark power densities of one frame, into out[offset …]. */
+  barkDensity(x: Float32Array, start: number, out: Float64Array, offset: number): void {
+    pairForward(FRAME, x, start, FRAME, x, 0, 0, HANN, this.specA, this.specB);
+    warp(this.specA, out, offset);
+  }
+}
+
+/** Power spectrum summed into Bark bands (§10.2.8), scaled to the model's units. */
+function warp(spec: Float64Array, out: Float64Array, offset: number): void {
+  let bin = 0;
+  for (let b = 0; b < NB; b++) {
+    let sum = 0;
+    for (let i = 0; i < HZ_BANDS_PER_BARK[b]; i++, bin++) {
+      // Bin 0 (DC) is left out.
+      if (bin > 0) sum += spec[2 * bin] * spec[2 * bin] + spec[2 * bin + 1] * spec[2 * bin + 1];
     }
+    out[offset + b] = sum * POW_DENS_CORRECTION[b] * SP;
   }
 }
 
@@ -96,7 +111,7 @@ function loudness(ppd: Float64Array, offset: number, out: Float64Array): void {
     const threshold = ABS_THRESH_POWER[b];
     const input = ppd[offset + b];
     const p = ZWICKER_POWER[b];
-    out[b] = input > threshold ? Math.pow(threshold / 0.5, p) * (Math.pow(0.5 + (0.5 * input) / threshold, p) - 1) * SL : 0;
+    out[b] = input > threshold ? LOUDNESS_SCALE[b] * (Math.pow(0.5 + (0.5 * input) / threshold, p) - 1) : 0;
   }
 }
 
@@ -163,7 +178,7 @@ function delayAt(utts: readonly Utterance[], i: number): number {
 }
 
 /** Delay (−range … range−1) maximising the normalised correlation of |a| and |b|, or 0 when under 0.5. */
-function envelopeDelay(a: Float64Array, b: Float64Array, range: number): number {
+function envelopeDelay(a: Float32Array, b: Float32Array, range: number): number {
   const n = a.length;
   let pa = 0;
   let pb = 0;
@@ -177,9 +192,7 @@ function envelopeDelay(a: Float64Array, b: Float64Array, range: number): number 
   if (pa / size <= 1e-6 || pb / size <= 1e-6) return 0;
   const sa = new Float64Array(size + 2);
   const sb = new Float64Array(size + 2);
-  const abs = (x: Float64Array): Float64Array => x.map(Math.abs);
-  realForward(size, abs(a), 0, n, sa);
-  realForward(size, abs(b), 0, n, sb);
+  pairForward(size, a.map(Math.abs), 0, n, b.map(Math.abs), 0, n, null, sa, sb);
   for (let k = 0; k <= size / 2; k++) {
     const ar = sa[2 * k] / size;
     const ai = sa[2 * k + 1] / size;
@@ -233,9 +246,9 @@ export function frameDisturbances(ref: Float32Array, deg: Float32Array, maxN: nu
   const spectra = new Spectra();
   for (let f = 0; f < frames; f++) {
     const startRef = LEAD + f * HOP;
-    spectra.barkDensity(ref, startRef, ppdRef, f * NB);
     const startDeg = startRef + delayAt(utts, startRef);
-    if (startDeg > 0 && startDeg + FRAME < totalLength) spectra.barkDensity(deg, startDeg, ppdDeg, f * NB);
+    const inRange = startDeg > 0 && startDeg + FRAME < totalLength;
+    spectra.barkDensities(ref, startRef, deg, inRange ? startDeg : null, ppdRef, ppdDeg, f * NB);
     silent[f] = totalAudible(ppdRef, f * NB, 1e2) < 1e7 ? 1 : 0;
   }
 
@@ -348,8 +361,8 @@ function realignBad(
     const startSample = iv.startFrame * HOP + LEAD;
     const stopSample = iv.stopFrame * HOP + FRAME + LEAD;
     const count = stopSample - startSample;
-    const a = new Float64Array(2 * range + count);
-    const b = new Float64Array(2 * range + count);
+    const a = new Float32Array(2 * range + count);
+    const b = new Float32Array(2 * range + count);
     for (let i = 0; i < count; i++) a[range + i] = ref[startSample + i];
     for (let i = 0; i < b.length; i++) {
       let j = startSample - range + i;

@@ -6,7 +6,7 @@
  *   2. the P.862.2 input filter (a 100 Hz high-pass in place of the IRS receive filter);
  *   3. for time alignment only: DC removal and the alignment band filter.
  */
-import { nextPow2, realForward, realInverse } from './fft.js';
+import { nextPow2, pairFilter, realForward, realInverse } from './fft.js';
 import {
   ALIGN_FILTER_DB,
   ALIGN_IIR_16K,
@@ -48,42 +48,71 @@ function curveDb(freq: number, curve: readonly (readonly [number, number])[]): n
   return ((freq - f0) * c1 + (f1 - freq) * c0) / (f1 - f0);
 }
 
-/**
- * Zero-phase FFT filtering of the signal region (from LEAD, n − 2·LEAD + DATA_PADDING samples)
- * by a dB curve normalised to 0 dB at 1 kHz, in one transform of the whole region.
- */
-function curveFilter(data: Float32Array, n: number, curve: readonly (readonly [number, number])[]): Float32Array {
-  const len = n - 2 * LEAD + DATA_PADDING;
-  const size = nextPow2(len);
-  const spec = new Float64Array(size + 2);
-  realForward(size, data, LEAD, len, spec);
-  const gain1k = curveDb(1000, curve);
-  const resolution = PESQ_SAMPLE_RATE / size;
-  for (let k = 0; k <= size / 2; k++) {
-    const factor = Math.pow(10, (curveDb(k * resolution, curve) - gain1k) / 20);
-    spec[2 * k] *= factor;
-    spec[2 * k + 1] *= factor;
+const curveGains = new Map<string, Float64Array>();
+
+/** Linear gains of a dB curve (normalised to 0 dB at 1 kHz) at the bins of a size-point FFT. */
+function curveGain(size: number, name: string, curve: readonly (readonly [number, number])[]): Float64Array {
+  const key = `${name}:${size}`;
+  let g = curveGains.get(key);
+  if (g === undefined) {
+    g = new Float64Array(size / 2 + 1);
+    const gain1k = curveDb(1000, curve);
+    const resolution = PESQ_SAMPLE_RATE / size;
+    for (let k = 0; k <= size / 2; k++) g[k] = Math.pow(10, (curveDb(k * resolution, curve) - gain1k) / 20);
+    curveGains.set(key, g);
   }
-  const out = new Float32Array(size);
-  realInverse(size, spec, out);
-  return out.subarray(0, len);
+  return g;
+}
+
+/** Band powers (sums of squares) of both signals' regions after the level-alignment filter. */
+function bandPowers(a: PaddedSignal, b: PaddedSignal): [number, number] {
+  const lenA = a.n - 2 * LEAD + DATA_PADDING;
+  const lenB = b.n - 2 * LEAD + DATA_PADDING;
+  const sumSquares = (x: Float64Array, len: number): number => {
+    let s = 0;
+    for (let i = 0; i < len; i++) s += x[i] * x[i];
+    return s;
+  };
+  const sizeA = nextPow2(lenA);
+  const sizeB = nextPow2(lenB);
+  if (sizeA === sizeB) {
+    // Both signals in one complex transform pair (the filter is real and zero-phase).
+    const outA = new Float64Array(sizeA);
+    const outB = new Float64Array(sizeA);
+    pairFilter(sizeA, a.data, LEAD, lenA, b.data, LEAD, lenB, curveGain(sizeA, 'align', ALIGN_FILTER_DB), outA, outB);
+    return [sumSquares(outA, lenA), sumSquares(outB, lenB)];
+  }
+  const one = (s: PaddedSignal, len: number, size: number): number => {
+    const spec = new Float64Array(size + 2);
+    realForward(size, s.data, LEAD, len, spec);
+    const gain = curveGain(size, 'align', ALIGN_FILTER_DB);
+    for (let k = 0; k <= size / 2; k++) {
+      spec[2 * k] *= gain[k];
+      spec[2 * k + 1] *= gain[k];
+    }
+    const out = new Float64Array(size);
+    realInverse(size, spec, out);
+    return sumSquares(out, len);
+  };
+  return [one(a, lenA, sizeA), one(b, lenB, sizeB)];
 }
 
 /**
- * Level alignment: the power of the band-filtered signal, averaged over the longer signal's
- * length (maxN), is brought to TARGET_AVG_POWER. Returns false for a signal with no energy in
- * that band, which PESQ cannot score.
+ * Level alignment of both signals: the power of each one's 300–3500 Hz band (a zero-phase FFT
+ * filter of the whole region), averaged over the longer signal's length, is brought to
+ * TARGET_AVG_POWER. Returns the signal that has no energy in that band (PESQ cannot score
+ * it), or null.
  */
-export function alignLevel(s: PaddedSignal, maxN: number): boolean {
-  const filtered = curveFilter(s.data, s.n, ALIGN_FILTER_DB);
-  let power = 0;
-  const stop = s.n - 2 * LEAD + DATA_PADDING;
-  for (let i = 0; i < stop; i++) power += filtered[i] * filtered[i];
-  power /= maxN - 2 * LEAD + DATA_PADDING;
-  if (!(power > 0)) return false;
-  const scale = Math.sqrt(TARGET_AVG_POWER / power);
-  for (let i = 0; i < s.n; i++) s.data[i] *= scale;
-  return true;
+export function alignLevels(ref: PaddedSignal, deg: PaddedSignal): 'reference' | 'degraded' | null {
+  const maxN = Math.max(ref.n, deg.n);
+  const [pRef, pDeg] = bandPowers(ref, deg);
+  const divisor = maxN - 2 * LEAD + DATA_PADDING;
+  for (const [s, power, name] of [[ref, pRef / divisor, 'reference'], [deg, pDeg / divisor, 'degraded']] as const) {
+    if (!(power > 0)) return name;
+    const scale = Math.sqrt(TARGET_AVG_POWER / power);
+    for (let i = 0; i < s.n; i++) s.data[i] *= scale;
+  }
+  return null;
 }
 
 /** Cascade of biquads over data[start, start + count), direct form II, zero initial state. */

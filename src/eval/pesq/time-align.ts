@@ -8,7 +8,7 @@
  * degraded sample i + delay matches reference sample i.
  */
 import { UserError } from '../../errors.js';
-import { nextPow2, realForward, realInverse } from './fft.js';
+import { crossSpectrum, nextPow2, pairForward, realInverse } from './fft.js';
 import type { PaddedSignal } from './signal.js';
 import { ALIGN_NFFT, DOWNSAMPLE, MAX_UTTERANCES, MIN_UTTERANCE_LENGTH, SEARCH_BUFFER } from './tables.js';
 
@@ -46,10 +46,9 @@ function envelopeLag(ref: Float32Array, startR: number, nr: number, deg: Float32
   const size = 2 * nextPow2(Math.max(nr, nd));
   const a = new Float64Array(size + 2);
   const b = new Float64Array(size + 2);
-  const rev = new Float64Array(nr);
+  const rev = new Float32Array(nr);
   for (let i = 0; i < nr; i++) rev[i] = ref[startR + nr - 1 - i];
-  realForward(size, rev, 0, nr, a);
-  realForward(size, deg, startD, nd, b);
+  pairForward(size, rev, 0, nr, deg, startD, nd, null, a, b);
   for (let k = 0; k <= size / 2; k++) {
     const ar = a[2 * k];
     const ai = a[2 * k + 1];
@@ -102,35 +101,22 @@ const HANN_ALIGN = (() => {
 
 const KERNEL = ALIGN_NFFT / 64;
 
-/** Scratch for the per-frame cross-correlation. */
+/** Per-frame cross-correlation with preallocated scratch. */
 class FrameCorrelator {
-  private readonly x1 = new Float64Array(ALIGN_NFFT);
-  private readonly x2 = new Float64Array(ALIGN_NFFT);
-  private readonly s1 = new Float64Array(ALIGN_NFFT + 2);
-  private readonly s2 = new Float64Array(ALIGN_NFFT + 2);
+  private readonly prod = new Float64Array(ALIGN_NFFT + 2);
   readonly corr = new Float64Array(ALIGN_NFFT);
+
+  constructor(private readonly ref: Float32Array, private readonly deg: Float32Array) {}
 
   /**
    * |circular cross-correlation| of the windowed frames at ref[startR] and deg[startD] into
    * `corr`; returns the vote threshold 0.99·max. Lags above it get a vote of weight threshold^⅛.
    */
-  correlate(ref: Float32Array, startR: number, deg: Float32Array, startD: number): number {
-    const { x1, x2, s1, s2, corr } = this;
-    for (let i = 0; i < ALIGN_NFFT; i++) {
-      x1[i] = ref[startR + i] * HANN_ALIGN[i];
-      x2[i] = deg[startD + i] * HANN_ALIGN[i];
-    }
-    realForward(ALIGN_NFFT, x1, 0, ALIGN_NFFT, s1);
-    realForward(ALIGN_NFFT, x2, 0, ALIGN_NFFT, s2);
-    for (let k = 0; k <= ALIGN_NFFT / 2; k++) {
-      const r1 = s1[2 * k];
-      const i1 = -s1[2 * k + 1];
-      const r2 = s2[2 * k];
-      const i2 = s2[2 * k + 1];
-      s1[2 * k] = r1 * r2 - i1 * i2;
-      s1[2 * k + 1] = r1 * i2 + i1 * r2;
-    }
-    realInverse(ALIGN_NFFT, s1, corr);
+  correlate(startR: number, startD: number): number {
+    const prod = this.prod;
+    crossSpectrum(ALIGN_NFFT, this.ref, startR, this.deg, startD, HANN_ALIGN, prod);
+    const corr = this.corr;
+    realInverse(ALIGN_NFFT, prod, corr);
     let vmax = 0;
     for (let i = 0; i < ALIGN_NFFT; i++) {
       const v = Math.abs(corr[i]);
@@ -189,7 +175,7 @@ class FrameWalk {
 
 function walkForward(a: AlignInput, walk: FrameWalk, limitR: number, fc: FrameCorrelator, hist: DelayHistogram): void {
   while (walk.startD + ALIGN_NFFT <= a.deg.n && walk.startR + ALIGN_NFFT <= limitR) {
-    const threshold = fc.correlate(a.ref.data, walk.startR, a.deg.data, walk.startD);
+    const threshold = fc.correlate(walk.startR, walk.startD);
     hist.vote(fc.corr, threshold);
     walk.startR += ALIGN_NFFT / 4;
     walk.startD += ALIGN_NFFT / 4;
@@ -198,7 +184,7 @@ function walkForward(a: AlignInput, walk: FrameWalk, limitR: number, fc: FrameCo
 
 function walkBackward(a: AlignInput, walk: FrameWalk, limitR: number, fc: FrameCorrelator, hist: DelayHistogram): void {
   while (walk.startD >= 0 && walk.startR >= limitR) {
-    const threshold = fc.correlate(a.ref.data, walk.startR, a.deg.data, walk.startD);
+    const threshold = fc.correlate(walk.startR, walk.startD);
     hist.vote(fc.corr, threshold);
     walk.startR -= ALIGN_NFFT / 4;
     walk.startD -= ALIGN_NFFT / 4;
@@ -452,7 +438,7 @@ export function alignUtterances(a: AlignInput): Utterance[] {
   if (utts.length === 0) {
     throw new UserError('PESQ: no speech found in the reference (no utterance of at least 200 ms overlaps the degraded signal)');
   }
-  const fc = new FrameCorrelator();
+  const fc = new FrameCorrelator(a.ref.data, a.deg.data);
   const hist = new DelayHistogram();
   for (const u of utts) {
     u.delayEst = spanDelay(a, u.searchStart, u.searchEnd, crude);
