@@ -27,6 +27,7 @@ export { writeWav16, WavWriter16 } from './audio/wav-write.js';
 export { scorePair, type MetricResult } from './eval/metrics.js';
 export { psnr } from './eval/psnr.js';
 export { stoi, estoi } from './eval/stoi.js';
+export { pesqWb, pesqDetailed, type PesqResult } from './eval/pesq.js';
 export { findLag, applyLag } from './eval/align.js';
 
 // DSP.

@@ -129,6 +129,7 @@ describe('nsvq-codec eval (end to end)', () => {
         expect(Math.abs(row.psnr - m.psnr)).toBeLessThanOrEqual(1e-9);
         expect(Math.abs(row.stoi - m.stoi)).toBeLessThanOrEqual(1e-9);
         expect(Math.abs(row.estoi - m.estoi)).toBeLessThanOrEqual(1e-9);
+        expect(Math.abs(row.pesq - m.pesq)).toBeLessThanOrEqual(1e-9);
         expect(row.seconds).toBeCloseTo(sig.samples.length / FS, 12);
       }
     }
@@ -145,11 +146,12 @@ describe('nsvq-codec eval (end to end)', () => {
       expect(r.stoi).toBeCloseTo(1, 6);
       expect(r.estoi).toBeCloseTo(1, 6);
       expect(r.psnr).toBeGreaterThan(60);
+      expect(r.pesq).toBeCloseTo(4.644, 3); // P.862.2's ceiling: identical signals
     }
   });
 
   it('summaries are the mean, median and type-7 quantiles of the rows', () => {
-    expect(report.summaries.length).toBe(2 * RATES.length * 3);
+    expect(report.summaries.length).toBe(2 * RATES.length * 4);
     for (const s of report.summaries) {
       const v = report.rows.filter((r) => r.model === s.model && r.bitrate === s.bitrate).map((r) => r[s.metric]);
       expect(s.n).toBe(v.length);
@@ -161,16 +163,17 @@ describe('nsvq-codec eval (end to end)', () => {
   });
 
   it('writes results.csv, report.md and one parseable SVG per metric with both series', () => {
-    expect(readdirSync(outDir).sort()).toEqual(['estoi.svg', 'psnr.svg', 'report.json', 'report.md', 'results.csv', 'stoi.svg']);
+    expect(readdirSync(outDir).sort()).toEqual(['estoi.svg', 'pesq.svg', 'psnr.svg', 'report.json', 'report.md', 'results.csv', 'stoi.svg']);
     const csv = readFileSync(path.join(outDir, 'results.csv'), 'utf8').trimEnd().split('\n');
     expect(csv.length).toBe(1 + report.rows.length);
-    expect(csv[0].split(',')).toEqual(['file', 'model', 'model_id', 'bitrate', 'lag', 'psnr', 'stoi', 'estoi', 'seconds', 'elapsed']);
-    expect(Number(csv[1].split(',')[6])).toBe(report.rows[0].stoi);
+    expect(csv[0].split(',')).toEqual(['file', 'model', 'model_id', 'bitrate', 'lag', 'pesq', 'psnr', 'stoi', 'estoi', 'seconds', 'elapsed']);
+    expect(Number(csv[1].split(',')[5])).toBe(report.rows[0].pesq);
+    expect(Number(csv[1].split(',')[7])).toBe(report.rows[0].stoi);
     const md = readFileSync(path.join(outDir, 'report.md'), 'utf8');
-    for (const h of ['## pSNR (dB)', '## STOI', '## ESTOI', '| system | 8 kbit/s | 24.4 kbit/s |', '| test |', '| copy |', 'zz-bad.wav']) {
+    for (const h of ['## WB-PESQ (MOS-LQO)', '## Mean WB-PESQ beside the NSVQ paper', '## pSNR (dB)', '## STOI', '## ESTOI', '| system | 8 kbit/s | 24.4 kbit/s |', '| test |', '| copy |', 'zz-bad.wav']) {
       expect(md).toContain(h);
     }
-    for (const metric of ['psnr', 'stoi', 'estoi']) {
+    for (const metric of ['pesq', 'psnr', 'stoi', 'estoi']) {
       const root = parseXml(readFileSync(path.join(outDir, `${metric}.svg`), 'utf8'));
       expect(root.name).toBe('svg');
       const texts = svgTexts(root);

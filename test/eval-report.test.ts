@@ -57,7 +57,7 @@ const systems: EvalSystem[] = [
 ];
 
 function row(file: string, model: string, bitrate: number, v: number): EvalRow {
-  return { file, model, modelId: model === 'default' ? '0123456789abcdef' : '', bitrate, lag: 0, psnr: 10 * v, stoi: v, estoi: v - 0.1, seconds: 1.5, elapsed: 0.01 };
+  return { file, model, modelId: model === 'default' ? '0123456789abcdef' : '', bitrate, lag: 0, pesq: 4 * v, psnr: 10 * v, stoi: v, estoi: v - 0.1, seconds: 1.5, elapsed: 0.01 };
 }
 
 function sampleReport() {
@@ -101,15 +101,17 @@ describe('report aggregation and formats', () => {
     const r = sampleReport();
     const lines = reportToCsv(r).trimEnd().split('\n');
     expect(lines.length).toBe(1 + r.rows.length);
-    expect(lines[0]).toBe('file,model,model_id,bitrate,lag,psnr,stoi,estoi,seconds,elapsed');
+    expect(lines[0]).toBe('file,model,model_id,bitrate,lag,pesq,psnr,stoi,estoi,seconds,elapsed');
     expect(lines[3]).toContain('"cp, ""quoted"""');
     expect(csvField(0.1 + 0.2)).toBe('0.30000000000000004');
-    expect(Number(lines[1].split(',')[6])).toBe(r.rows[0].stoi);
+    expect(Number(lines[1].split(',')[5])).toBe(r.rows[0].pesq);
+    expect(Number(lines[1].split(',')[7])).toBe(r.rows[0].stoi);
   });
 
   it('Markdown has one table per metric, systems × rates, mean [q2.5, q97.5], and the errors', () => {
     const r = sampleReport();
     const md = reportToMarkdown(r);
+    expect(md).toContain('## WB-PESQ (MOS-LQO)');
     expect(md).toContain('## pSNR (dB)');
     expect(md).toContain('## STOI');
     expect(md).toContain('## ESTOI');
@@ -121,6 +123,11 @@ describe('report aggregation and formats', () => {
     expect(md).toContain('## Mean STOI beside the NSVQ paper');
     expect(md).toMatch(/\| NSVQ paper [^|]*\| 0\.907 \| 0\.952 \|/);
     expect(md).toContain(`| default (this run) | ${s.mean.toFixed(3)} |`);
+    // The paper's PESQ beside ours, in the same layout.
+    const p = r.summaries.find((x) => x.model === 'default' && x.bitrate === 8000 && x.metric === 'pesq')!;
+    expect(md).toContain('## Mean WB-PESQ beside the NSVQ paper');
+    expect(md).toMatch(/\| NSVQ paper [^|]*\| 2\.47 \| 3\.05 \|/);
+    expect(md).toContain(`| default (this run) | ${p.mean.toFixed(3)} |`);
     expect(md).toContain('## Errors');
     expect(md).toContain('not audio \\| really');
   });
@@ -152,7 +159,7 @@ describe('report aggregation and formats', () => {
       expect(readdirSync(out).sort()).toEqual([...REPORT_FILES].sort()); // no temp files left
       const json = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { rows: unknown[]; summaries: unknown[] };
       expect(json.rows.length).toBe(7);
-      expect(json.summaries.length).toBe(9);
+      expect(json.summaries.length).toBe(3 * METRICS.length);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -94,7 +94,7 @@ export class FileEvaluator {
           const m = scorePair(ref, decoded, EVAL_SAMPLE_RATE);
           rows.push({
             file: file.rel, model: sys.name, modelId, bitrate,
-            lag: m.lag, psnr: m.psnr, stoi: m.stoi, estoi: m.estoi,
+            lag: m.lag, pesq: m.pesq, psnr: m.psnr, stoi: m.stoi, estoi: m.estoi,
             seconds, elapsed: (performance.now() - t0) / 1000,
           });
         } catch (err) {

@@ -1,7 +1,7 @@
 /**
  * `nsvq-codec eval` as a library call: resolve the systems (codec models and external codecs),
  * scan the data folder, evaluate every file × system × bitrate in parallel, and write the report
- * folder (report.json, report.md, results.csv, psnr/stoi/estoi.svg). See docs/eval.md.
+ * folder (report.json, report.md, results.csv, pesq/psnr/stoi/estoi.svg). See docs/eval.md.
  */
 import { constants as fsConstants, existsSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';

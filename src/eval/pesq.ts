@@ -33,8 +33,8 @@ function withPadding(s: PaddedSignal, length: number): Float32Array {
 /**
  * WB-PESQ of `deg` against `ref`, both at 16 kHz with samples in [−1, 1] (resample first).
  * The signals are aligned by PESQ itself; pass them as they are. Throws UserError for input
- * that PESQ cannot score: under 0.25 s, non-finite samples, no energy in 300–3500 Hz, or
- * no speech in the reference.
+ * that PESQ cannot score: under 0.25 s, non-finite samples, an all-zero signal, or no speech
+ * in the reference.
  */
 export function pesqDetailed(ref: ArrayLike<number>, deg: ArrayLike<number>, sampleRate: number): PesqResult {
   if (sampleRate !== PESQ_SAMPLE_RATE) {
@@ -44,9 +44,13 @@ export function pesqDetailed(ref: ArrayLike<number>, deg: ArrayLike<number>, sam
     if (x.length < PESQ_SAMPLE_RATE / 4) {
       throw new UserError(`PESQ needs at least 0.25 s of audio; the ${name} signal has ${(x.length / PESQ_SAMPLE_RATE).toFixed(3)} s`);
     }
+    let energy = 0;
     for (let i = 0; i < x.length; i++) {
       if (!Number.isFinite(x[i])) throw new UserError(`the ${name} signal has a non-finite sample at ${i}`);
+      energy += x[i] * x[i];
     }
+    // PESQ's level alignment divides by the signal's power: undefined for silence.
+    if (energy === 0) throw new UserError(`PESQ: the ${name} signal is silent (all samples are zero)`);
   }
   const r = padSignal(ref);
   const d = padSignal(deg);

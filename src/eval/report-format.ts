@@ -2,9 +2,9 @@
  * Text renderings of an evaluation report: JSON (everything, full precision), CSV (one line
  * per scored row) and Markdown (one table per metric, systems × bitrates, "mean [2.5 %, 97.5 %]").
  */
-import { EvalReport, EvalRow, METRICS, METRIC_DECIMALS, METRIC_LABELS, PAPER_NSVQ_STOI, findSummary } from './report.js';
+import { EvalReport, EvalRow, METRICS, METRIC_DECIMALS, METRIC_LABELS, PAPER_NSVQ, findSummary } from './report.js';
 
-export const CSV_COLUMNS = ['file', 'model', 'model_id', 'bitrate', 'lag', 'psnr', 'stoi', 'estoi', 'seconds', 'elapsed'] as const;
+export const CSV_COLUMNS = ['file', 'model', 'model_id', 'bitrate', 'lag', 'pesq', 'psnr', 'stoi', 'estoi', 'seconds', 'elapsed'] as const;
 
 export function reportToJson(report: EvalReport): string {
   return `${JSON.stringify(report, null, 2)}\n`;
@@ -22,7 +22,7 @@ function numberToCsv(x: number): string {
 }
 
 function rowFields(r: EvalRow): (string | number)[] {
-  return [r.file, r.model, r.modelId, r.bitrate, r.lag, r.psnr, r.stoi, r.estoi, r.seconds, r.elapsed];
+  return [r.file, r.model, r.modelId, r.bitrate, r.lag, r.pesq, r.psnr, r.stoi, r.estoi, r.seconds, r.elapsed];
 }
 
 export function reportToCsv(report: EvalReport): string {
@@ -76,23 +76,31 @@ export function reportToMarkdown(report: EvalReport): string {
 }
 
 /**
- * Mean STOI of each system beside the NSVQ paper's published means at the same rates
- * (a different test set: a reference point only). Empty when no evaluated rate has a paper value.
+ * Mean WB-PESQ and STOI of each system beside the NSVQ paper's published means at the same
+ * rates (a different test set: a reference point only). Empty when no evaluated rate has a
+ * paper value.
  */
 export function paperComparison(report: EvalReport): string[] {
-  const rates = report.bitrates.filter((b) => PAPER_NSVQ_STOI[b] !== undefined);
-  if (rates.length === 0) return [];
-  const out = ['## Mean STOI beside the NSVQ paper', ''];
-  out.push(`| | ${rates.map((b) => `${kbpsLabel(b)} kbit/s`).join(' | ')} |`);
-  out.push(`|---|${rates.map(() => '---').join('|')}|`);
-  out.push(`| NSVQ paper (LibriSpeech test; Vali & Bäckström 2022) | ${rates.map((b) => PAPER_NSVQ_STOI[b].toFixed(3)).join(' | ')} |`);
-  for (const s of report.systems) {
-    const cells = rates.map((b) => {
-      const sm = findSummary(report, s.name, b, 'stoi');
-      return sm ? sm.mean.toFixed(3) : '–';
-    });
-    out.push(`| ${mdEscape(s.name)} (this run) | ${cells.join(' | ')} |`);
+  const out: string[] = [];
+  for (const metric of METRICS) {
+    const paper = PAPER_NSVQ[metric];
+    if (paper === undefined) continue;
+    const rates = report.bitrates.filter((b) => paper[b] !== undefined);
+    if (rates.length === 0) continue;
+    const name = metric === 'pesq' ? 'WB-PESQ' : METRIC_LABELS[metric];
+    out.push(`## Mean ${name} beside the NSVQ paper`, '');
+    out.push(`| | ${rates.map((b) => `${kbpsLabel(b)} kbit/s`).join(' | ')} |`);
+    out.push(`|---|${rates.map(() => '---').join('|')}|`);
+    const d = metric === 'pesq' ? 2 : 3;
+    out.push(`| NSVQ paper (LibriSpeech test; Vali & Bäckström 2022) | ${rates.map((b) => paper[b].toFixed(d)).join(' | ')} |`);
+    for (const s of report.systems) {
+      const cells = rates.map((b) => {
+        const sm = findSummary(report, s.name, b, metric);
+        return sm ? sm.mean.toFixed(3) : '–';
+      });
+      out.push(`| ${mdEscape(s.name)} (this run) | ${cells.join(' | ')} |`);
+    }
+    out.push('');
   }
-  out.push('');
   return out;
 }

@@ -1,5 +1,6 @@
 /**
- * Write a report folder: report.json, report.md, results.csv and psnr.svg / stoi.svg / estoi.svg.
+ * Write a report folder: report.json, report.md, results.csv and pesq.svg / psnr.svg / stoi.svg /
+ * estoi.svg.
  * Each file is written atomically (temporary file + rename), so a reader never sees a partial one.
  */
 import { promises as fs } from 'node:fs';

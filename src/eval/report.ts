@@ -9,18 +9,19 @@
  */
 import { summarize } from './quantiles.js';
 
-export const METRICS = ['psnr', 'stoi', 'estoi'] as const;
+export const METRICS = ['pesq', 'psnr', 'stoi', 'estoi'] as const;
 export type MetricName = (typeof METRICS)[number];
 
 /** Axis / table labels for each metric. */
 export const METRIC_LABELS: Record<MetricName, string> = {
+  pesq: 'WB-PESQ (MOS-LQO)',
   psnr: 'pSNR (dB)',
   stoi: 'STOI',
   estoi: 'ESTOI',
 };
 
 /** Decimal places used in the Markdown tables (JSON and CSV keep full precision). */
-export const METRIC_DECIMALS: Record<MetricName, number> = { psnr: 2, stoi: 4, estoi: 4 };
+export const METRIC_DECIMALS: Record<MetricName, number> = { pesq: 3, psnr: 2, stoi: 4, estoi: 4 };
 
 /**
  * Published NSVQ means from the paper (Vali & Bäckström, IEEE Access 2022, Figure 1; DESIGN §4
@@ -29,6 +30,17 @@ export const METRIC_DECIMALS: Record<MetricName, number> = { psnr: 2, stoi: 4, e
  */
 export const PAPER_NSVQ_STOI: Readonly<Record<number, number>> = {
   8000: 0.907, 9600: 0.925, 13200: 0.952, 16400: 0.967, 24400: 0.985, 32000: 0.992,
+};
+
+/** The paper's published NSVQ mean WB-PESQ (same source and caveat as PAPER_NSVQ_STOI). */
+export const PAPER_NSVQ_PESQ: Readonly<Record<number, number>> = {
+  8000: 2.47, 9600: 2.68, 13200: 3.05, 16400: 3.3, 24400: 3.74, 32000: 4.01,
+};
+
+/** The paper's published values per metric, where it has them. */
+export const PAPER_NSVQ: Partial<Record<MetricName, Readonly<Record<number, number>>>> = {
+  pesq: PAPER_NSVQ_PESQ,
+  stoi: PAPER_NSVQ_STOI,
 };
 
 /** One system under test: an NSVQ codec model, or an external codec command. */
@@ -55,6 +67,8 @@ export interface EvalRow {
   psnr: number;
   stoi: number;
   estoi: number;
+  /** WB-PESQ MOS-LQO. */
+  pesq: number;
   /** Duration of the (16 kHz) reference in seconds. */
   seconds: number;
   /** Wall-clock seconds spent on the round trip and scoring (timing only; varies run to run). */

@@ -34,7 +34,7 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description('encode, decode and score a dataset at every bitrate; write JSON, Markdown, CSV and SVG reports')
     .requiredOption('-d, --data <dir>', 'folder of audio files (wav, flac, ogg, mp3; scanned recursively)')
-    .requiredOption('-o, --out <dir>', 'report folder (report.json, report.md, results.csv, psnr/stoi/estoi.svg)')
+    .requiredOption('-o, --out <dir>', 'report folder (report.json, report.md, results.csv, pesq/psnr/stoi/estoi.svg)')
     .option('-m, --model <dir>', 'model folder, or NAME=DIR to label it; repeat to compare models (default: the shipped model, "default")', collect, [])
     .option('-b, --bitrates <list>', "'all' or a comma list, e.g. 8000,13.2k,32k", 'all')
     .option('-j, --jobs <n>', 'worker threads (default: available cores)', positiveInt('--jobs'))

@@ -30,13 +30,21 @@ export function formatMetrics(r: MetricsReport): string {
     `pSNR:      ${r.psnr.toFixed(4)} dB`,
     `STOI:      ${r.stoi.toFixed(6)}`,
     `ESTOI:     ${r.estoi.toFixed(6)}`,
+    `WB-PESQ:   ${r.pesq.toFixed(3)} (P.862.2 MOS-LQO; aligned by PESQ itself)`,
   ].join('\n') + '\n';
 }
 
 export function registerMetrics(program: Command): void {
   program
     .command('metrics')
-    .description('score a degraded file against a reference: alignment lag, pSNR, STOI, ESTOI')
+    .description('score a degraded file against a reference: alignment lag, pSNR, STOI, ESTOI and WB-PESQ')
+    .addHelpText('after', `
+Both files are decoded, downmixed to mono and resampled to 16 kHz with the project's resampler
+(the rate all the metrics are defined at). pSNR, STOI and ESTOI are computed after aligning the
+degraded file by the cross-correlation lag (within ±40 ms) shown; WB-PESQ (ITU-T P.862 with the
+P.862.2 wideband extension, reported as MOS-LQO from 1.04 to 4.64) aligns the two files itself,
+utterance by utterance, and so takes them as they are. PESQ needs at least 0.25 s of audio and
+speech in the reference; otherwise the command fails with a one-line error.`)
     .argument('<reference>', 'reference audio file')
     .argument('<degraded>', 'degraded (decoded) audio file')
     .option('--json', 'print JSON')
