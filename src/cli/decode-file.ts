@@ -1,89 +1,57 @@
-import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { StreamResampler } from '../../audio/resample.js';
-import { WavWriter16 } from '../../audio/wav-write.js';
-import { checkModelMatches } from '../../codec/codec.js';
-import { Decoder } from '../../codec/decoder.js';
-import { HEADER_BYTES, codedLength, readHeader, type StreamHeader } from '../../coding/container.js';
-import { CorruptDataError, UserError } from '../../errors.js';
-import { loadModel } from '../../model/codec-model.js';
-import { HOP } from '../../dsp/window.js';
-import { runAction } from '../run-action.js';
+/**
+ * `decode` of one stream: frame blocks through the decoder and resampler into an atomic WAV.
+ */
+import { StreamResampler } from '../audio/resample.js';
+import { WavWriter16 } from '../audio/wav-write.js';
+import { checkModelMatches } from '../codec/model-check.js';
+import { Decoder } from '../codec/decoder.js';
+import { HEADER_BYTES, codedLength, type StreamHeader } from '../coding/container.js';
+import { UserError } from '../errors.js';
+import { loadModel, type CodecModel } from '../model/codec-model.js';
+import { HOP } from '../dsp/window.js';
+import { openProgressBar } from './progress.js';
+import { openStreamFile } from './stream-file.js';
 
-interface DecodeOptions {
+export interface DecodeOptions {
   rate: string;
   model?: string;
 }
 
-/** An open stream file: its validated header and a reader for its bytes. */
-export interface StreamFile {
-  header: StreamHeader;
-  size: number;
-  read(offset: number, length: number): Uint8Array;
-  close(): void;
+/** Per-call settings of decodeFile beyond the command's options. */
+export interface DecodeFileContext {
+  /** An already loaded model (folder mode loads it once per worker); default: load opts.model. */
+  model?: CodecModel;
+  /** Show a progress bar for a long stream on a terminal (single-file mode). */
+  progress?: boolean;
 }
 
-/** Open a bitstream and validate its header against the file size (CorruptDataError if wrong). */
-export function openStreamFile(path: string): StreamFile {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `no such file: ${path}` : `cannot read ${path}: ${code ?? (err as Error).message}`);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new UserError(`not a file: ${path}`);
-    const read = (offset: number, length: number): Uint8Array => {
-      const buf = new Uint8Array(Math.max(0, Math.min(length, st.size - offset)));
-      let got = 0;
-      while (got < buf.length) {
-        const r = readSync(fd, buf, got, buf.length - got, offset + got);
-        if (r === 0) break;
-        got += r;
-      }
-      if (got !== buf.length) throw new CorruptDataError(`${path}: file changed while reading`);
-      return buf;
-    };
-    let header: StreamHeader;
-    try {
-      header = readHeader(read(0, HEADER_BYTES), st.size).header;
-    } catch (err) {
-      if (err instanceof CorruptDataError) throw new CorruptDataError(`${path}: ${err.message}`);
-      throw err;
-    }
-    return { header, size: st.size, read, close: () => closeSync(fd) };
-  } catch (err) {
-    closeSync(fd);
-    throw err;
-  }
+/** Check a --rate value before any file is opened (folder mode checks it once). */
+export function checkRateOption(text: string): 'original' | 16000 {
+  const t = String(text).trim().toLowerCase();
+  if (t === 'original') return t;
+  if (t === '16000' || t === '16k') return 16000;
+  throw new UserError(`invalid --rate '${text}': use 16000 or original`);
 }
 
 function parseRate(text: string, header: StreamHeader): number {
-  const t = String(text).trim().toLowerCase();
-  if (t === 'original') return header.originalRate;
-  if (t === '16000' || t === '16k') return 16000;
-  throw new UserError(`invalid --rate '${text}': use 16000 or original`);
+  const r = checkRateOption(text);
+  return r === 'original' ? header.originalRate : r;
 }
 
 /** Frames decoded per read: bounds memory (a few tens of kB) whatever the file length. */
 const FRAMES_PER_READ = 250;
 
-export async function decodeFile(input: string, output: string, opts: DecodeOptions): Promise<StreamHeader> {
+export async function decodeFile(input: string, output: string, opts: DecodeOptions, ctx: DecodeFileContext = {}): Promise<StreamHeader> {
   const file = openStreamFile(input);
   try {
     const { header } = file;
     const outRate = parseRate(opts.rate, header);
-    const model = loadModel(opts.model);
+    const model = ctx.model ?? loadModel(opts.model);
     checkModelMatches(header, model);
     const decoder = new Decoder(model, header.bitrate);
     const resampler = await StreamResampler.create(16000, outRate);
     const writer = new WavWriter16(output, outRate);
-    const bar = process.stderr.isTTY && header.frameCount > 50 * 30
-      ? new cliProgress.SingleBar({ format: 'decode [{bar}] {percentage}% {value}/{total} s', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
-      : null;
+    const bar = ctx.progress === true && header.frameCount > 50 * 30 ? await openProgressBar('decode [{bar}] {percentage}% {value}/{total} s') : null;
     try {
       bar?.start(Math.ceil(header.frameCount / 50), 0);
       const fb = decoder.frameBytes;
@@ -129,17 +97,4 @@ export async function decodeFile(input: string, output: string, opts: DecodeOpti
   } finally {
     file.close();
   }
-}
-
-export function registerDecode(program: Command): void {
-  program
-    .command('decode')
-    .description('decode an nsvq-codec bitstream to a 16-bit PCM WAV file')
-    .argument('<input>', 'input bitstream (.bin)')
-    .argument('<output>', 'output WAV file')
-    .option('-r, --rate <rate>', "output sample rate: '16000' or 'original'", '16000')
-    .option('-m, --model <dir>', 'model directory (default: the shipped model)')
-    .action(runAction(async (input: string, output: string, opts: DecodeOptions) => {
-      await decodeFile(input, output, opts);
-    }));
 }

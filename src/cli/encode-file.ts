@@ -1,17 +1,26 @@
-import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import { openSpeechStream } from '../../audio/stream.js';
-import { Encoder } from '../../codec/encoder.js';
-import { parseBitrate } from '../../codec/modes.js';
-import { FORMAT_VERSION, HEADER_BYTES, MAX_ORIGINAL_RATE, MIN_ORIGINAL_RATE, codedLength, frameCountFor, writeHeader } from '../../coding/container.js';
-import { UserError } from '../../errors.js';
-import { loadModel } from '../../model/codec-model.js';
-import { AtomicFileWriter } from '../../util/atomic-file.js';
-import { runAction } from '../run-action.js';
+/**
+ * `encode` of one file: stream the input through the encoder into an atomic output.
+ */
+import { openSpeechStream } from '../audio/stream.js';
+import { Encoder } from '../codec/encoder.js';
+import { parseBitrate } from '../codec/modes.js';
+import { FORMAT_VERSION, HEADER_BYTES, MAX_ORIGINAL_RATE, MIN_ORIGINAL_RATE, codedLength, frameCountFor, writeHeader } from '../coding/container.js';
+import { UserError } from '../errors.js';
+import { loadModel, type CodecModel } from '../model/codec-model.js';
+import { AtomicFileWriter } from '../util/atomic-file.js';
+import { openProgressBar } from './progress.js';
 
-interface EncodeOptions {
+export interface EncodeOptions {
   bitrate: string;
   model?: string;
+}
+
+/** Per-call settings of encodeFile beyond the command's options. */
+export interface EncodeFileContext {
+  /** An already loaded model (folder mode loads it once per worker); default: load opts.model. */
+  model?: CodecModel;
+  /** Show a progress bar for a long input on a terminal (single-file mode). */
+  progress?: boolean;
 }
 
 function openOutput(path: string): AtomicFileWriter {
@@ -27,9 +36,9 @@ function openOutput(path: string): AtomicFileWriter {
  * file is. The header is written first, from the input's length, which the audio stream knows
  * up front; the output appears only when complete (atomic rename).
  */
-export async function encodeFile(input: string, output: string, opts: EncodeOptions): Promise<{ frames: number; samples: number }> {
+export async function encodeFile(input: string, output: string, opts: EncodeOptions, ctx: EncodeFileContext = {}): Promise<{ frames: number; samples: number }> {
   const bitrate = parseBitrate(opts.bitrate);
-  const model = loadModel(opts.model);
+  const model = ctx.model ?? loadModel(opts.model);
   const stream = await openSpeechStream(input);
   if (stream.originalRate < MIN_ORIGINAL_RATE || stream.originalRate > MAX_ORIGINAL_RATE) {
     throw new UserError(`unsupported sample rate ${stream.originalRate} Hz in ${input}`);
@@ -37,9 +46,7 @@ export async function encodeFile(input: string, output: string, opts: EncodeOpti
   const expected = codedLength(stream.originalLength, stream.originalRate);
   const encoder = new Encoder(model, bitrate);
   const out = openOutput(output);
-  const bar = process.stderr.isTTY && expected > 16000 * 30
-    ? new cliProgress.SingleBar({ format: 'encode [{bar}] {percentage}% {value}/{total} s', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
-    : null;
+  const bar = ctx.progress === true && expected > 16000 * 30 ? await openProgressBar('encode [{bar}] {percentage}% {value}/{total} s') : null;
   let samples = 0;
   let frames = 0;
   try {
@@ -69,17 +76,4 @@ export async function encodeFile(input: string, output: string, opts: EncodeOpti
     throw err;
   }
   return { frames, samples };
-}
-
-export function registerEncode(program: Command): void {
-  program
-    .command('encode')
-    .description('encode an audio file (WAV, FLAC, Ogg, MP3) into an nsvq-codec bitstream')
-    .argument('<input>', 'input audio file')
-    .argument('<output>', 'output bitstream (.bin)')
-    .option('-b, --bitrate <rate>', 'bitrate: 8000, 9600, 13200, 16400, 24400 or 32000 (also 8k, 13.2k, ...)', '13200')
-    .option('-m, --model <dir>', 'model directory (default: the shipped model)')
-    .action(runAction(async (input: string, output: string, opts: EncodeOptions) => {
-      await encodeFile(input, output, opts);
-    }));
 }
