@@ -17,7 +17,8 @@ export interface AudioFileRef {
   rel: string;
 }
 
-function isAudioName(name: string): boolean {
+/** Whether a file name has one of AUDIO_EXTENSIONS (any case). */
+export function isAudioName(name: string): boolean {
   return AUDIO_EXTENSIONS.includes(path.extname(name).toLowerCase());
 }
 
@@ -31,6 +32,15 @@ export async function scanAudioFiles(dir: string): Promise<AudioFileRef[]> {
     throw new UserError(`data folder not found: ${dir}`);
   }
   if (!st.isDirectory()) throw new UserError(`data must be a folder: ${dir}`);
+  return listFiles(root, isAudioName);
+}
+
+/**
+ * Files under the folder `root` whose name `accept`s, in the order and with the rules above
+ * (hidden entries skipped, symlinks followed, depth-bounded). Folders whose absolute path is in
+ * `skipDirs` are not entered (the CLI's output folder when it lies inside its input).
+ */
+export async function listFiles(root: string, accept: (name: string) => boolean, skipDirs: ReadonlySet<string> = new Set()): Promise<AudioFileRef[]> {
   const found: AudioFileRef[] = [];
   const walk = async (abs: string, rel: string, depth: number): Promise<void> => {
     if (depth > 64) return; // symlink loops
@@ -46,11 +56,12 @@ export async function scanAudioFiles(dir: string): Promise<AudioFileRef[]> {
         isDir = t?.isDirectory() ?? false;
         isFile = t?.isFile() ?? false;
       }
-      if (isDir) await walk(childAbs, childRel, depth + 1);
-      else if (isFile && isAudioName(e.name)) found.push({ path: childAbs, rel: childRel });
+      if (isDir) {
+        if (!skipDirs.has(childAbs)) await walk(childAbs, childRel, depth + 1);
+      } else if (isFile && accept(e.name)) found.push({ path: childAbs, rel: childRel });
     }
   };
-  await walk(root, '', 0);
+  await walk(path.resolve(root), '', 0);
   found.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   return found;
 }

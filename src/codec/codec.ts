@@ -3,14 +3,15 @@
  * (src/coding/container.ts). Output is time-aligned with the input (lag 0) and has its length.
  */
 import { HOP } from '../dsp/window.js';
-import { UserError } from '../errors.js';
 import type { CodecModel } from '../model/codec-model.js';
 import { CODEC_RATE, FORMAT_VERSION, HEADER_BYTES, codedLength, frameCountFor, readHeader, streamBytes, writeHeader, type StreamHeader } from '../coding/container.js';
 import { Decoder } from './decoder.js';
 import { Encoder } from './encoder.js';
+import { checkModelMatches } from './model-check.js';
 import type { Bitrate } from './modes.js';
 
 export type { StreamHeader } from '../coding/container.js';
+export { checkModelMatches };
 
 /** Samples per push when encoding a whole signal (bounds the temporary copies). */
 const CHUNK = 16000;
@@ -60,15 +61,6 @@ export function encodeSpeech(model: CodecModel, samples16k: Float32Array, bitrat
   put(enc.flush());
   if (pos !== out.length) throw new Error(`encodeSpeech: wrote ${pos} bytes, expected ${out.length} (bug)`);
   return out;
-}
-
-/** The error for a stream made with another model: names the model needed. */
-export function checkModelMatches(header: StreamHeader, model: CodecModel): void {
-  if (header.modelId !== model.id) {
-    throw new UserError(
-      `this stream needs model ${header.modelId}, but the loaded model is ${model.id}; pass --model with the model directory that encoded it`,
-    );
-  }
 }
 
 /** Decode a whole stream: 16 kHz samples, as many as were coded (lag 0), and the header. */

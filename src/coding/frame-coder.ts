@@ -67,7 +67,6 @@ import {
   COMB_LAG_BITS,
   COMB_LAGS,
   COMB_OFFSETS,
-  COST_BY_MAGNITUDE,
   COST_ROW_LENGTH,
   COST_ROW_PAD,
   COMB_OFFSET_MAX,
@@ -75,7 +74,6 @@ import {
   ESC_LENGTH_BITS,
   ESC_MAX_BITS,
   MAX_BIN_BITS,
-  MAGNITUDE_COST,
   COST_MAGNITUDES,
   NUM_SCALES,
   ROUNDING_OFFSET,
@@ -84,6 +82,7 @@ import {
   STEPS_PER_OCTAVE,
   TABLE_SYMBOLS,
   TABLE_TOTAL_BITS,
+  encoderCostTables,
   magnitudeBits,
   maxMagnitude,
   scaleIndexOffsets,
@@ -442,6 +441,9 @@ export class FrameEncoder {
   private xSign: ArrayLike<number> = [];
   private readonly invGain: Float64Array;
   private readonly sparseA: SparseRows;
+  /** The entropy model's ideal-cost tables (built on the first encoder, never by a decoder). */
+  private readonly magnitudeCost: Float64Array;
+  private readonly costByMagnitude: Float64Array;
   private readonly coder: RangeEncoder;
   private prevCombLag = 0;
   /** Last frame's stage indices: seeds for the (exact) nearest-codeword search. */
@@ -466,6 +468,9 @@ export class FrameEncoder {
     // Worst case: every bin at MAX_BIN_BITS plus the fixed fields, far above any budget.
     this.coder = new RangeEncoder(Math.ceil((model.bins * MAX_BIN_BITS) / 8) + 64);
     this.sparseA = sparseRows(model.analysis, model.bands, model.bins);
+    const costs = encoderCostTables();
+    this.magnitudeCost = costs.magnitudeCost;
+    this.costByMagnitude = costs.costByMagnitude;
     this.invGain = new Float64Array(GAIN_LEVELS);
     for (let i = 0; i < GAIN_LEVELS; i++) this.invGain[i] = GAIN_STEP ** -(i - GAIN_OFFSET);
   }
@@ -578,6 +583,7 @@ export class FrameEncoder {
     const g = this.invGain[gain];
     const { x0 } = this;
     const comb = combLag >= 0 ? COMB_OFFSETS[combLag] : null;
+    const cost = this.magnitudeCost;
     let bits = 0;
     const n = x0.length;
     // Bins below COMB_BINS (with the comb offsets when on), then the rest: one loop each.
@@ -587,7 +593,7 @@ export class FrameEncoder {
         const mk = Math.floor(x0[k] * g + ROUNDING_OFFSET);
         let j = base[k] - gain + comb[k];
         j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
-        bits += mk < COST_MAGNITUDES ? MAGNITUDE_COST[j * COST_MAGNITUDES + mk] : magnitudeBits(j, Math.min(mk, maxMagnitude(j)));
+        bits += mk < COST_MAGNITUDES ? cost[j * COST_MAGNITUDES + mk] : magnitudeBits(j, Math.min(mk, maxMagnitude(j)));
         if (bits > target) return false;
       }
     }
@@ -595,7 +601,7 @@ export class FrameEncoder {
       const mk = Math.floor(x0[k] * g + ROUNDING_OFFSET);
       let j = base[k] - gain;
       j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
-      bits += mk < COST_MAGNITUDES ? MAGNITUDE_COST[j * COST_MAGNITUDES + mk] : magnitudeBits(j, Math.min(mk, maxMagnitude(j)));
+      bits += mk < COST_MAGNITUDES ? cost[j * COST_MAGNITUDES + mk] : magnitudeBits(j, Math.min(mk, maxMagnitude(j)));
       if (bits > target) return false;
     }
     return true;
@@ -630,7 +636,7 @@ export class FrameEncoder {
       j = j < lo ? lo : j > hi ? hi : j; // costs are constant beyond the table's ends
       const mk = m[k] < COST_MAGNITUDES ? m[k] : COST_MAGNITUDES - 1;
       rows[k] = mk * COST_ROW_LENGTH + COST_ROW_PAD + j;
-      off += COST_BY_MAGNITUDE[rows[k]];
+      off += this.costByMagnitude[rows[k]];
     }
     // The comb can save at most what the band below 5 kHz costs.
     if (off <= COMB_MIN_SAVING_BITS) return { lag: 0, saving: 0 };
@@ -643,7 +649,7 @@ export class FrameEncoder {
     let best = Infinity;
     let lag = 0;
     const first = this.prevCombLag;
-    const COST = COST_BY_MAGNITUDE;
+    const COST = this.costByMagnitude;
     for (let n = 0; n < COMB_LAGS; n += 2) {
       const L1 = n === 0 ? first : n <= first ? n - 1 : n;
       const L2 = n + 1 <= first ? n : n + 1;

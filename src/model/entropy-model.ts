@@ -73,7 +73,7 @@ export interface ScaleTable {
   /** Cumulative frequencies, length TABLE_SYMBOLS + 2, cdf[last] = 2^15. */
   cdf: Int32Array;
   /** Ideal cost in bits of each table symbol (incl. ESC), for the encoder's estimates. */
-  symbolBits: Float64Array;
+  readonly symbolBits: Float64Array;
   /** RMS of u inside the dead zone |u| < 0.7 under this Laplacian (for noise filling). */
   deadZoneRms: number;
 }
@@ -89,16 +89,37 @@ if (SCALE_LOW_BITS.length !== NUM_SCALES || FREQ_BYTES.length !== 2 * NUM_SCALES
   throw new Error('entropy-tables.ts does not match entropy-model.ts (regenerate it)');
 }
 
+/**
+ * One scale index's table. The decoder needs only cdf, lowBits and deadZoneRms; the ideal costs
+ * (320 × 49 log2) serve the encoder's estimates alone, so they are computed on first use
+ * (issue 15: decoder start-up).
+ */
+class LazyScaleTable implements ScaleTable {
+  private bits: Float64Array | null = null;
+  constructor(
+    readonly lowBits: number,
+    readonly cdf: Int32Array,
+    readonly deadZoneRms: number,
+  ) {}
+
+  get symbolBits(): Float64Array {
+    if (this.bits === null) {
+      const n = this.cdf.length - 1;
+      const b = new Float64Array(n);
+      // Encoder-side estimate only (never read by the decoder), so a float here is harmless.
+      for (let s = 0; s < n; s++) b[s] = TABLE_TOTAL_BITS - Math.log2(this.cdf[s + 1] - this.cdf[s]);
+      this.bits = b;
+    }
+    return this.bits;
+  }
+}
+
 function buildTable(j: number): ScaleTable {
   const nsym = TABLE_SYMBOLS + 1;
   const cdf = new Int32Array(nsym + 1);
-  const symbolBits = new Float64Array(nsym);
   for (let s = 0; s < nsym; s++) {
     const at = 2 * (j * nsym + s);
-    const f = FREQ_BYTES[at] | (FREQ_BYTES[at + 1] << 8);
-    cdf[s + 1] = cdf[s] + f;
-    // Encoder-side estimate only (never read by the decoder), so a float here is harmless.
-    symbolBits[s] = TABLE_TOTAL_BITS - Math.log2(f);
+    cdf[s + 1] = cdf[s] + (FREQ_BYTES[at] | (FREQ_BYTES[at + 1] << 8));
   }
   if (cdf[nsym] !== TABLE_TOTAL) throw new Error(`entropy-tables.ts: scale ${j} does not sum to 2^15`);
   // Noise-fill level (decoder output only, never a coder decision, so a float is fine):
@@ -107,21 +128,13 @@ function buildTable(j: number): ScaleTable {
   const t = DEAD_ZONE_EDGE / b;
   const et = Math.exp(-t);
   const m2 = t > 1e-4 ? (b * b * (2 - et * (t * t + 2 * t + 2))) / (1 - et) : (DEAD_ZONE_EDGE * DEAD_ZONE_EDGE) / 3;
-  return { lowBits: SCALE_LOW_BITS[j], cdf, symbolBits, deadZoneRms: Math.sqrt(Math.max(m2, 0)) };
+  return new LazyScaleTable(SCALE_LOW_BITS[j], cdf, Math.sqrt(Math.max(m2, 0)));
 }
 
 export const SCALE_TABLES: readonly ScaleTable[] = Array.from({ length: NUM_SCALES }, (_, j) => buildTable(j));
 
 /** Cost table for magnitudes 0..COST_MAGNITUDES−1 per scale index (ideal bits incl. sign). */
 export const COST_MAGNITUDES = 64;
-/** Flat cost table: MAGNITUDE_COST[j·COST_MAGNITUDES + m], ideal bits incl. sign. */
-export const MAGNITUDE_COST: Float64Array = (() => {
-  const c = new Float64Array(NUM_SCALES * COST_MAGNITUDES);
-  SCALE_TABLES.forEach((t, j) => {
-    for (let m = 0; m < COST_MAGNITUDES; m++) c[j * COST_MAGNITUDES + m] = magnitudeBitsSlow(t, m);
-  });
-  return c;
-})();
 
 function escLength(v: number): number {
   // v ≥ 1: number of bits below the leading one.
@@ -139,25 +152,43 @@ function magnitudeBitsSlow(t: ScaleTable, m: number): number {
 /** Padding of COST_BY_MAGNITUDE rows on each side (scale indices clamp to the table's ends). */
 export const COST_ROW_PAD = 64;
 export const COST_ROW_LENGTH = NUM_SCALES + 2 * COST_ROW_PAD;
-/**
- * The same costs transposed: COST_BY_MAGNITUDE[m·COST_ROW_LENGTH + COST_ROW_PAD + j] for
- * j ∈ [−PAD, NUM_SCALES + PAD), clamped to the nearest valid scale index — contiguous in j, so
- * the encoder's comb search can shift a whole row by an offset without bounds checks.
- */
-export const COST_BY_MAGNITUDE: Float64Array = (() => {
-  const c = new Float64Array(COST_MAGNITUDES * COST_ROW_LENGTH);
-  for (let m = 0; m < COST_MAGNITUDES; m++) {
-    for (let i = 0; i < COST_ROW_LENGTH; i++) {
-      const j = Math.min(NUM_SCALES - 1, Math.max(0, i - COST_ROW_PAD));
-      c[m * COST_ROW_LENGTH + i] = MAGNITUDE_COST[j * COST_MAGNITUDES + m];
+
+/** The encoder's ideal-cost tables (see encoderCostTables). */
+export interface EncoderCostTables {
+  /** Flat cost table: magnitudeCost[j·COST_MAGNITUDES + m], ideal bits incl. sign. */
+  readonly magnitudeCost: Float64Array;
+  /**
+   * The same costs transposed: costByMagnitude[m·COST_ROW_LENGTH + COST_ROW_PAD + j] for
+   * j ∈ [−PAD, NUM_SCALES + PAD), clamped to the nearest valid scale index — contiguous in j, so
+   * the encoder's comb search can shift a whole row by an offset without bounds checks.
+   */
+  readonly costByMagnitude: Float64Array;
+}
+
+let costTables: EncoderCostTables | null = null;
+
+/** Built on first use, once per process: only the encoder reads them (decoder start-up, issue 15). */
+export function encoderCostTables(): EncoderCostTables {
+  if (costTables === null) {
+    const magnitudeCost = new Float64Array(NUM_SCALES * COST_MAGNITUDES);
+    SCALE_TABLES.forEach((t, j) => {
+      for (let m = 0; m < COST_MAGNITUDES; m++) magnitudeCost[j * COST_MAGNITUDES + m] = magnitudeBitsSlow(t, m);
+    });
+    const costByMagnitude = new Float64Array(COST_MAGNITUDES * COST_ROW_LENGTH);
+    for (let m = 0; m < COST_MAGNITUDES; m++) {
+      for (let i = 0; i < COST_ROW_LENGTH; i++) {
+        const j = Math.min(NUM_SCALES - 1, Math.max(0, i - COST_ROW_PAD));
+        costByMagnitude[m * COST_ROW_LENGTH + i] = magnitudeCost[j * COST_MAGNITUDES + m];
+      }
     }
+    costTables = { magnitudeCost, costByMagnitude };
   }
-  return c;
-})();
+  return costTables;
+}
 
 /** Ideal bits to code magnitude m (with its sign) at scale index j. */
 export function magnitudeBits(j: number, m: number): number {
-  if (m < COST_MAGNITUDES) return MAGNITUDE_COST[j * COST_MAGNITUDES + m];
+  if (m < COST_MAGNITUDES) return encoderCostTables().magnitudeCost[j * COST_MAGNITUDES + m];
   return magnitudeBitsSlow(SCALE_TABLES[j], m);
 }
 

@@ -2,9 +2,6 @@ import { InvalidArgumentError, type Command } from 'commander';
 import path from 'node:path';
 import { UserError } from '../../errors.js';
 import { runAction } from '../run-action.js';
-import { runEval } from '../../eval/eval-run.js';
-import { findSummary } from '../../eval/report.js';
-import { kbpsLabel } from '../../eval/report-format.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -46,6 +43,12 @@ Example (Opus from Debian's opus-tools, beside the shipped model):
   nsvq-codec eval -d speech/ -o report/ \\
     --external opus='opusenc --quiet --bitrate {kbps} --hard-cbr {in} x.opus && opusdec --quiet --rate 16000 x.opus {out}'`)
     .action(runAction(async (opts: EvalCliOptions) => {
+      // Loaded here so other commands do not pay for the evaluation modules.
+      const [{ runEval }, { findSummary }, { kbpsLabel }] = await Promise.all([
+        import('../../eval/eval-run.js'),
+        import('../../eval/report.js'),
+        import('../../eval/report-format.js'),
+      ]);
       const { report, written } = await runEval({
         dataDir: opts.data,
         outDir: opts.out,

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { loadSpeech } from '../../audio/load.js';
-import { scorePair, type MetricResult } from '../../eval/metrics.js';
+import type { MetricResult } from '../../eval/metrics.js';
 import { runAction } from '../run-action.js';
 
 const RATE = 16000;
@@ -50,7 +49,8 @@ speech in the reference; otherwise the command fails with a one-line error.`)
     .option('--json', 'print JSON')
     .action(runAction(async (reference: string, degraded: string, opts: MetricsOptions) => {
       // Both are decoded, downmixed and resampled to 16 kHz; scorePair aligns them and compares
-      // the shorter length (DESIGN §4).
+      // the shorter length (DESIGN §4). Loaded here so other commands do not pay for them.
+      const [{ loadSpeech }, { scorePair }] = await Promise.all([import('../../audio/load.js'), import('../../eval/metrics.js')]);
       const ref = await loadSpeech(reference, RATE);
       const deg = await loadSpeech(degraded, RATE);
       const m = scorePair(ref.samples, deg.samples, RATE);
