@@ -10,8 +10,10 @@ import { CorruptDataError, UserError } from '../../errors.js';
 import { loadModel } from '../../model/codec-model.js';
 import { HOP } from '../../dsp/window.js';
 import { runAction } from '../run-action.js';
+import { lossSpecFromOptions, type LossCliOptions } from '../loss-options.js';
+import { lossMask, maskStats } from '../../codec/loss-pattern.js';
 
-interface DecodeOptions {
+interface DecodeOptions extends LossCliOptions {
   rate: string;
   model?: string;
 }
@@ -71,11 +73,13 @@ function parseRate(text: string, header: StreamHeader): number {
 /** Frames decoded per read: bounds memory (a few tens of kB) whatever the file length. */
 const FRAMES_PER_READ = 250;
 
-export async function decodeFile(input: string, output: string, opts: DecodeOptions): Promise<StreamHeader> {
+export async function decodeFile(input: string, output: string, opts: DecodeOptions): Promise<{ header: StreamHeader; lost: Uint8Array | null }> {
+  const lossSpec = lossSpecFromOptions(opts);
   const file = openStreamFile(input);
   try {
     const { header } = file;
     const outRate = parseRate(opts.rate, header);
+    const lost = lossSpec ? lossMask(lossSpec, header.frameCount) : null;
     const model = loadModel(opts.model);
     checkModelMatches(header, model);
     const decoder = new Decoder(model, header.bitrate);
@@ -103,7 +107,7 @@ export async function decodeFile(input: string, output: string, opts: DecodeOpti
         const pcm = new Float32Array(n * HOP);
         let used = 0;
         for (let i = 0; i < n; i++) {
-          const y = decoder.decodeFrame(block.subarray(i * fb, (i + 1) * fb));
+          const y = lost?.[j0 + i] ? decoder.conceal() : decoder.decodeFrame(block.subarray(i * fb, (i + 1) * fb));
           if (j0 + i === 0) continue; // zero-delay framing: frame 0 yields the front padding
           const take = Math.min(HOP, length16 - produced);
           if (take <= 0) continue;
@@ -125,7 +129,7 @@ export async function decodeFile(input: string, output: string, opts: DecodeOpti
       writer.abort();
       throw err;
     }
-    return header;
+    return { header, lost };
   } finally {
     file.close();
   }
@@ -139,7 +143,15 @@ export function registerDecode(program: Command): void {
     .argument('<output>', 'output WAV file')
     .option('-r, --rate <rate>', "output sample rate: '16000' or 'original'", '16000')
     .option('-m, --model <dir>', 'model directory (default: the shipped model)')
+    .option('--loss-rate <rate>', 'simulate packet loss: lose this fraction of frames (e.g. 0.1 or 10%) and conceal them')
+    .option('--loss-seed <n>', 'seed of the simulated loss pattern (default 1)')
+    .option('--loss-burst <frames>', 'bursty loss (Gilbert model) with this mean burst length, at --loss-rate overall')
+    .option('--lost-frames <file>', 'conceal the frames listed in this file (0-based indices or ranges A-B; # comments)')
     .action(runAction(async (input: string, output: string, opts: DecodeOptions) => {
-      await decodeFile(input, output, opts);
+      const { header, lost } = await decodeFile(input, output, opts);
+      if (lost) {
+        const s = maskStats(lost);
+        process.stderr.write(`nsvq-codec: concealed ${s.lost} of ${header.frameCount} frames (${s.bursts} bursts, longest ${s.longestBurst})\n`);
+      }
     }));
 }
