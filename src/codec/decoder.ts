@@ -5,9 +5,10 @@
  *
  * A lost frame (decodeFrame(null) or conceal()) yields 320 concealed samples
  * (concealment.ts, issue 14) through the same IMDCT and overlap-add, so the output stays
- * continuous and the next good frame decodes as usual. Frames carry no inter-frame state, so
- * decoding after a loss is exact again from the second good frame on (the first one overlaps
- * the concealed tail). A stream without losses decodes exactly as without concealment: the
+ * continuous and the next good frame decodes as usual: every field of a frame is decoded from
+ * its own bytes, so after a loss only the first good frame's overlap with the concealed tail and
+ * the noise fill's random signs (whose generator did not run for the lost frame) differ from
+ * loss-free decoding. A stream without losses decodes exactly as without concealment: the
  * concealer only copies the output, envelope and energy of each good frame.
  */
 import { MdctSynthesizer } from '../dsp/mdct-stream.js';
