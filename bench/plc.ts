@@ -8,6 +8,7 @@
  * available (see pesqOf below). Writes bench/results/plc.{json,md} and plc-<metric>.svg.
  *
  *   npm run bench:plc [-- --quick | --limit N | --every K] [--workers N] [--data DIR] [--no-opus]
+ *   npm run bench:plc -- --replot [--quick]     (redraw the SVGs from the saved JSON)
  *
  * --quick takes 6 files spread over the speakers and writes plc-quick.* instead (for tuning).
  * Each file's loss patterns are seeded by its path (eval-file.ts fileLossSpec, seed 1), so the
@@ -195,7 +196,7 @@ function chartSpec(cells: Cell[], metric: Metric): vl.TopLevelSpec {
     title: { text: `${METRIC_TITLES[metric]} under packet loss`, subtitle: 'means over files; lines: random loss; triangles: bursty loss (Gilbert, mean 3 frames)' },
     width: 480,
     height: 300,
-    config: { legend: { symbolOpacity: 1 } },
+    config: { legend: { symbolOpacity: 1, labelLimit: 400 } },
     data: { values: data },
     layer: [
       { transform: [{ filter: "datum.kind === 'random'" }], mark: { type: 'line', point: true, strokeWidth: 2 }, encoding: { x, y, color } },
@@ -214,6 +215,14 @@ async function renderChart(spec: vl.TopLevelSpec): Promise<string> {
   }
 }
 
+/** One SVG per metric that every cell has. */
+async function writeCharts(outDir: string, name: string, cells: Cell[]): Promise<void> {
+  for (const metric of METRIC_NAMES) {
+    if (cells.length === 0 || cells.some((c) => c[metric] === null)) continue;
+    await writeFileAtomic(path.join(outDir, `${name}-${metric}.svg`), await renderChart(chartSpec(cells, metric)));
+  }
+}
+
 async function main(): Promise<void> {
   const root = packageRoot();
   const program = new Command()
@@ -223,8 +232,15 @@ async function main(): Promise<void> {
     .option('--every <k>', 'use every k-th file', (v) => Number(v))
     .option('--workers <n>', 'worker threads', (v) => Number(v), availableParallelism())
     .option('--no-opus', 'skip Opus (no opus-tools needed)')
+    .option('--replot', 'only redraw the SVGs from the saved plc(-quick).json')
     .parse(process.argv);
-  const o = program.opts<{ data: string; quick?: boolean; limit?: number; every?: number; workers: number; opus: boolean }>();
+  const o = program.opts<{ data: string; quick?: boolean; limit?: number; every?: number; workers: number; opus: boolean; replot?: boolean }>();
+  if (o.replot) {
+    const name = o.quick ? 'plc-quick' : 'plc';
+    const saved = JSON.parse(readFileSync(path.join(root, 'bench', 'results', `${name}.json`), 'utf8')) as { cells: Cell[] };
+    await writeCharts(path.join(root, 'bench', 'results'), name, saved.cells);
+    return;
+  }
   let files = await scanAudioFolders([o.data]);
   const every = o.quick ? Math.max(1, Math.floor(files.length / 6)) : o.every ?? 1;
   if (every > 1) files = files.filter((_, i) => i % every === 0);
@@ -280,10 +296,7 @@ async function main(): Promise<void> {
   };
   await writeFileAtomic(path.join(outDir, `${name}.json`), JSON.stringify(result, null, 1) + '\n');
   await writeFileAtomic(path.join(outDir, `${name}.md`), md);
-  for (const metric of METRIC_NAMES) {
-    if (cells.length === 0 || cells.some((c) => c[metric] === null)) continue;
-    await writeFileAtomic(path.join(outDir, `${name}-${metric}.svg`), await renderChart(chartSpec(cells, metric)));
-  }
+  await writeCharts(outDir, name, cells);
   if (errors.length) process.exitCode = 1;
 }
 

@@ -107,6 +107,14 @@ describe('concealment in the decoder', () => {
     expect(energy(y) / energy(clean)).toBeLessThan(1.05);
   });
 
+  it('conceals after random frame bytes (any byte string decodes) with finite output', () => {
+    const junk = Uint8Array.from(bytes);
+    const rnd = mulberry32(11);
+    for (let i = junk.length - 33 * 60; i < junk.length; i++) junk[i] = Math.floor(rnd() * 256);
+    const y = decodeSpeech(model, junk, lossMask({ kind: 'random', rate: 0.3, seed: 2 }, frames)).samples;
+    expect(allFinite(y)).toBe(true);
+  });
+
   it('continues a voiced signal instead of leaving a hole', () => {
     const y = decodeWith([50]);
     const a = (50 - 1) * N + 80;

@@ -16,12 +16,11 @@
  * - noise: random signs on the last good frame's envelope s = B·exp(ê) (the stream's envelope),
  *   scaled to that frame's coefficient energy.
  *
- * Voicing weights the harmonic part and the noise takes the rest (amplitudes h and √(1 − h²),
- * both below the last frame's level: see HARMONIC_GAIN); the harmonic part hands over to the
- * noise from 40 ms into a loss, and everything fades (raised cosine) from 20 ms to silence at
- * 100 ms. The level is
- * that of the last good frame, but at most TRANSIENT_RATIO times the energy of the frame before
- * it, so a loss right after an onset or a plosive is not filled with a repeated burst.
+ * With h = voicing × harmonic share, the amplitudes are HARMONIC_GAIN·h and NOISE_GAIN·√(1 − h²)
+ * of the last good frame's level; the harmonic share hands over to the noise from 40 ms into a
+ * loss, and everything fades (raised cosine) from 20 ms to silence at 100 ms. That level is the
+ * last good frame's, but at most TRANSIENT_RATIO times the energy of the frame before it, so a
+ * loss right after an onset or a plosive is not filled with a repeated burst.
  */
 import { Mdct } from '../dsp/mdct.js';
 import { Rng } from '../vq/random.js';
@@ -61,7 +60,10 @@ const TRANSIENT_RATIO = 4;
 const HARMONIC_GAIN = 0.85;
 const NOISE_GAIN = 0.5;
 
-/** Sample rate implied by the comb's bin spacing: a lag of P bins of 25 Hz is a period of 640/P samples. */
+/**
+ * Comb lag index i puts harmonics P = 3 + 0.1·i bins apart (generate-entropy-tables.ts), i.e.
+ * f0 = 25·P Hz with 25 Hz bins, a period of 16000/(25·P) = 640/P samples.
+ */
 const COMB_PERIOD_NUMERATOR = 640;
 
 export interface GoodFrame {
@@ -192,7 +194,7 @@ export class Concealer {
       const rng = this.rng;
       for (let k = 0; k < n; k++) out[k] += rng.uniform() < 0.5 ? -gn * this.noise[k] : gn * this.noise[k];
     }
-    for (let k = 0; k < n; k++) if (!Number.isFinite(out[k])) out.fill(0); // corrupt-stream guard: silence, never NaN
+    if (!out.every(Number.isFinite)) out.fill(0); // corrupt-stream guard: silence, never NaN
     this.lost++;
   }
 
