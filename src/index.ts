@@ -8,6 +8,7 @@ export * from './errors.js';
 export { encodeSpeech, decodeSpeech, checkModelMatches } from './codec/codec.js';
 export { Encoder } from './codec/encoder.js';
 export { Decoder } from './codec/decoder.js';
+export { type LossSpec, lossMask, maskStats, parseLostFrames } from './codec/loss-pattern.js';
 export { BITRATES, type Bitrate, frameBits, frameBytes, parseBitrate, isBitrate } from './codec/modes.js';
 export { type StreamHeader, readHeader, writeHeader, HEADER_BYTES } from './coding/container.js';
 

@@ -11,8 +11,10 @@ import { loadModel, type CodecModel } from '../model/codec-model.js';
 import { HOP } from '../dsp/window.js';
 import { openProgressBar } from './progress.js';
 import { openStreamFile } from './stream-file.js';
+import { lossSpecFromOptions, type LossCliOptions } from './loss-options.js';
+import { lossMask } from '../codec/loss-pattern.js';
 
-export interface DecodeOptions {
+export interface DecodeOptions extends LossCliOptions {
   rate: string;
   model?: string;
 }
@@ -41,11 +43,17 @@ function parseRate(text: string, header: StreamHeader): number {
 /** Frames decoded per read: bounds memory (a few tens of kB) whatever the file length. */
 const FRAMES_PER_READ = 250;
 
-export async function decodeFile(input: string, output: string, opts: DecodeOptions, ctx: DecodeFileContext = {}): Promise<StreamHeader> {
+/**
+ * Decode one stream into an atomic WAV. With loss options (loss-options.ts), the frames of the
+ * simulated loss pattern are concealed instead of decoded; the mask is returned.
+ */
+export async function decodeFile(input: string, output: string, opts: DecodeOptions, ctx: DecodeFileContext = {}): Promise<{ header: StreamHeader; lost: Uint8Array | null }> {
+  const lossSpec = lossSpecFromOptions(opts);
   const file = openStreamFile(input);
   try {
     const { header } = file;
     const outRate = parseRate(opts.rate, header);
+    const lost = lossSpec ? lossMask(lossSpec, header.frameCount) : null;
     const model = ctx.model ?? loadModel(opts.model);
     checkModelMatches(header, model);
     const decoder = new Decoder(model, header.bitrate);
@@ -71,7 +79,7 @@ export async function decodeFile(input: string, output: string, opts: DecodeOpti
         const pcm = new Float32Array(n * HOP);
         let used = 0;
         for (let i = 0; i < n; i++) {
-          const y = decoder.decodeFrame(block.subarray(i * fb, (i + 1) * fb));
+          const y = lost?.[j0 + i] ? decoder.conceal() : decoder.decodeFrame(block.subarray(i * fb, (i + 1) * fb));
           if (j0 + i === 0) continue; // zero-delay framing: frame 0 yields the front padding
           const take = Math.min(HOP, length16 - produced);
           if (take <= 0) continue;
@@ -93,7 +101,7 @@ export async function decodeFile(input: string, output: string, opts: DecodeOpti
       writer.abort();
       throw err;
     }
-    return header;
+    return { header, lost };
   } finally {
     file.close();
   }

@@ -8,6 +8,7 @@ import { CODEC_RATE, FORMAT_VERSION, HEADER_BYTES, codedLength, frameCountFor, r
 import { Decoder } from './decoder.js';
 import { Encoder } from './encoder.js';
 import { checkModelMatches } from './model-check.js';
+import { UserError } from '../errors.js';
 import type { Bitrate } from './modes.js';
 
 export type { StreamHeader } from '../coding/container.js';
@@ -63,15 +64,22 @@ export function encodeSpeech(model: CodecModel, samples16k: Float32Array, bitrat
   return out;
 }
 
-/** Decode a whole stream: 16 kHz samples, as many as were coded (lag 0), and the header. */
-export function decodeSpeech(model: CodecModel, file: Uint8Array): { samples: Float32Array; header: StreamHeader } {
+/**
+ * Decode a whole stream: 16 kHz samples, as many as were coded (lag 0), and the header.
+ * `lost` (one byte per frame, 1 = lost; loss-pattern.ts) simulates packet loss: those frames are
+ * concealed instead of decoded. Its length must be the header's frame count.
+ */
+export function decodeSpeech(model: CodecModel, file: Uint8Array, lost?: Uint8Array): { samples: Float32Array; header: StreamHeader } {
   const { header, headerBytes } = readHeader(file);
   checkModelMatches(header, model);
+  if (lost !== undefined && lost.length !== header.frameCount) {
+    throw new UserError(`the loss pattern has ${lost.length} frames, the stream ${header.frameCount}`);
+  }
   const dec = new Decoder(model, header.bitrate);
   const out = new Float32Array(codedLength(header.originalLength, header.originalRate));
   const fb = dec.frameBytes;
   for (let j = 0; j < header.frameCount; j++) {
-    const y = dec.decodeFrame(file.subarray(headerBytes + j * fb, headerBytes + (j + 1) * fb));
+    const y = lost?.[j] ? dec.conceal() : dec.decodeFrame(file.subarray(headerBytes + j * fb, headerBytes + (j + 1) * fb));
     if (j === 0) continue; // front padding
     const start = (j - 1) * HOP;
     const n = Math.min(HOP, out.length - start);

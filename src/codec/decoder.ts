@@ -2,12 +2,21 @@
  * Streaming decoder: one frame in, HOP (320) samples out. With the zero-delay framing of
  * DESIGN §1, frame j yields signal samples [(j−1)·320, j·320): the output of the first frame is
  * the front padding and a caller that wants lag 0 drops it (decodeSpeech does).
+ *
+ * A lost frame (decodeFrame(null) or conceal()) yields 320 concealed samples
+ * (concealment.ts, issue 14) through the same IMDCT and overlap-add, so the output stays
+ * continuous and the next good frame decodes as usual: every field of a frame is decoded from
+ * its own bytes, so after a loss only the first good frame's overlap with the concealed tail and
+ * the noise fill's random signs (whose generator did not run for the lost frame) differ from
+ * loss-free decoding. A stream without losses decodes exactly as without concealment: the
+ * concealer only copies the output, envelope and energy of each good frame.
  */
 import { MdctSynthesizer } from '../dsp/mdct-stream.js';
 import { HOP } from '../dsp/window.js';
 import { CorruptDataError } from '../errors.js';
 import type { CodecModel } from '../model/codec-model.js';
 import { FrameDecoder } from '../coding/frame-coder.js';
+import { Concealer } from './concealment.js';
 import type { Bitrate } from './modes.js';
 
 export class Decoder {
@@ -16,6 +25,7 @@ export class Decoder {
   private readonly synth = new MdctSynthesizer(HOP);
   private readonly frames: FrameDecoder;
   private readonly coeffs: Float64Array;
+  private readonly concealer = new Concealer(HOP);
 
   constructor(model: CodecModel, bitrate: Bitrate) {
     this.bitrate = bitrate;
@@ -24,13 +34,30 @@ export class Decoder {
     this.coeffs = new Float64Array(model.bins);
   }
 
-  /** Decode one frame of exactly frameBytes bytes into HOP samples. */
-  decodeFrame(frame: Uint8Array): Float32Array {
+  /** Decode one frame of exactly frameBytes bytes into HOP samples; null means the frame was lost. */
+  decodeFrame(frame: Uint8Array | null): Float32Array {
+    if (frame === null) return this.conceal();
     if (frame.length !== this.frameBytes) {
       throw new CorruptDataError(`frame has ${frame.length} bytes, ${this.bitrate} bit/s frames have ${this.frameBytes}`);
     }
     this.frames.decode(frame, this.coeffs);
-    return new Float32Array(this.synth.push(this.coeffs)); // typed copy (Float32Array.from iterates)
+    this.concealer.good({ coeffs: this.coeffs, envelope: this.frames.envelope, combLag: this.frames.lastCombLag });
+    const y = this.synth.push(this.coeffs);
+    this.concealer.record(y);
+    return new Float32Array(y); // typed copy (Float32Array.from iterates)
+  }
+
+  /** HOP samples for a lost frame (packet-loss concealment). */
+  conceal(): Float32Array {
+    this.concealer.conceal(this.synth.peekTail(), this.coeffs);
+    const y = this.synth.push(this.coeffs);
+    this.concealer.record(y);
+    return new Float32Array(y);
+  }
+
+  /** Frames concealed since the last good frame. */
+  get lostInBurst(): number {
+    return this.concealer.lostInBurst;
   }
 
   /** The frame decoder (for tests). */

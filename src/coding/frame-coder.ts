@@ -772,6 +772,8 @@ export class FrameDecoder {
   recordFields = false;
   /** Budget bits the last decoded frame left unused (what the refinement loop could not spend). */
   lastUnusedBits = 0;
+  /** Comb lag index of the last decoded frame, −1 without comb (packet-loss concealment's pitch prior). */
+  lastCombLag = -1;
 
   constructor(model: CodecModel, bitrate: Bitrate) {
     this.shape = new FrameShape(model, bitrate);
@@ -782,6 +784,11 @@ export class FrameDecoder {
     this.recon = new Float64Array(model.bins);
     this.scale = new Int32Array(model.bins);
     this.noise = new SignNoise();
+  }
+
+  /** Envelope s = B·exp(ê) of the last decoded frame (a view: do not write). */
+  get envelope(): Float64Array {
+    return this.shape.s;
   }
 
   /**
@@ -796,6 +803,7 @@ export class FrameDecoder {
     for (let t = 0; t < sh.stages; t++) this.indices[t] = dec.decodeBits(sh.model.stageBits);
     const gain = dec.decodeBits(GAIN_BITS);
     const combLag = dec.decodeBit(1, 2) ? dec.decodeBits(COMB_LAG_BITS) : -1;
+    this.lastCombLag = combLag;
     let codedBins = bins;
     if (dec.decodeBit(TRUNC_P1, TRUNC_TOTAL)) codedBins = Math.min(bins, dec.decodeBits(CODED_BINS_BITS));
     sh.derive(this.indices);

@@ -103,6 +103,15 @@ export class MdctSynthesizer {
     return out;
   }
 
+  /**
+   * The overlap tail the next push adds to its output (n samples; a view, not a copy: do not
+   * write). Its first n/4 samples are final output with the low-overlap window, whose next block
+   * starts with n/4 zeros (packet-loss concealment reads them).
+   */
+  peekTail(): Float64Array {
+    return this.tail;
+  }
+
   /** Forget the overlap tail (start of a new signal). */
   reset(): void {
     this.tail.fill(0);

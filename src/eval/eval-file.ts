@@ -15,13 +15,39 @@ import { scorePair } from './metrics.js';
 import { externalRoundTrip } from './external-codec.js';
 import type { EvalError, EvalRow } from './report.js';
 import type { AudioFileRef } from '../audio/scan.js';
+import { lossMask, type LossSpec } from '../codec/loss-pattern.js';
+import { readHeader } from '../coding/container.js';
 
 export const EVAL_SAMPLE_RATE = 16000;
 
+/**
+ * Simulated packet loss of a model system (`eval --loss`, issue 14): random at `rate`, or Gilbert
+ * bursts of mean length `meanBurst`. Each file's pattern is seeded with `seed` and the file's
+ * path, so files get different but reproducible patterns.
+ */
+export interface EvalLoss {
+  rate: number;
+  meanBurst?: number;
+  seed: number;
+}
+
 /** A system as the workers need it (plain data: it crosses the worker boundary). */
 export type SystemConfig =
-  | { kind: 'model'; name: string; id: string; dir?: string }
+  | { kind: 'model'; name: string; id: string; dir?: string; loss?: EvalLoss }
   | { kind: 'external'; name: string; command: string };
+
+/** FNV-1a of a string (32 bits): mixes a file's path into its loss seed. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** The loss pattern spec of one file under `loss`. */
+export function fileLossSpec(loss: EvalLoss, fileRel: string): LossSpec {
+  const seed = (loss.seed ^ fnv1a(fileRel)) >>> 0;
+  return loss.meanBurst !== undefined ? { kind: 'burst', rate: loss.rate, meanBurst: loss.meanBurst, seed } : { kind: 'random', rate: loss.rate, seed };
+}
 
 export interface EvalJobConfig {
   systems: SystemConfig[];
@@ -77,6 +103,8 @@ export class FileEvaluator {
       return { rows, errors };
     }
     const seconds = ref.length / EVAL_SAMPLE_RATE;
+    // One encoding per model × rate, shared by its loss variants (same model id).
+    const streams = new Map<string, Uint8Array>();
     for (const sys of this.cfg.systems) {
       for (const bitrate of this.cfg.bitrates) {
         const t0 = performance.now();
@@ -85,7 +113,14 @@ export class FileEvaluator {
           let modelId: string;
           if (sys.kind === 'model') {
             const model = this.model(sys);
-            decoded = decodeSpeech(model, encodeSpeech(model, ref, bitrate, originalRate)).samples;
+            const key = `${model.id} ${bitrate}`;
+            let bytes = streams.get(key);
+            if (!bytes) {
+              bytes = encodeSpeech(model, ref, bitrate, originalRate);
+              streams.set(key, bytes);
+            }
+            const lost = sys.loss ? lossMask(fileLossSpec(sys.loss, file.rel), readHeader(bytes).header.frameCount) : undefined;
+            decoded = decodeSpeech(model, bytes, lost).samples;
             modelId = model.id;
           } else {
             decoded = await externalRoundTrip(sys, ref, bitrate, { timeoutMs: this.cfg.externalTimeoutMs, sampleRate: EVAL_SAMPLE_RATE });

@@ -12,7 +12,7 @@ import { BITRATES, parseBitrate, type Bitrate } from '../codec/modes.js';
 import { loadModel } from '../model/codec-model.js';
 import { parseExternalSpec } from './external-codec.js';
 import { scanAudioFiles } from '../audio/scan.js';
-import { EVAL_SAMPLE_RATE, type EvalJobConfig, type SystemConfig } from './eval-file.js';
+import { EVAL_SAMPLE_RATE, type EvalJobConfig, type EvalLoss, type SystemConfig } from './eval-file.js';
 import { evaluateFiles } from './eval-pool.js';
 import { createEvalProgress } from './eval-progress.js';
 import { buildReport, type EvalError, type EvalReport, type EvalRow, type EvalSystem } from './report.js';
@@ -30,6 +30,12 @@ export interface EvalOptions {
   jobs?: number;
   limit?: number;
   externalTimeoutMs?: number;
+  /** --loss: also score every model under these random loss rates (each a system `NAME@loss3%`). */
+  lossRates?: number[];
+  /** --loss-burst: Gilbert bursts of this mean length instead of independent losses. */
+  lossBurst?: number;
+  /** --loss-seed (default 1). */
+  lossSeed?: number;
   /** Progress display: undefined = auto (bar on a TTY, plain lines otherwise). */
   progress?: { tty?: boolean; intervalMs?: number; quiet?: boolean };
 }
@@ -59,6 +65,30 @@ export function parseModelArg(text: string): { name: string; dir: string } {
   if (m && !existsSync(text)) return { name: m[1], dir: m[2] };
   const name = path.basename(path.resolve(text));
   return { name, dir: text };
+}
+
+/** System name of a model under loss: 'default@loss3%', with bursts 'default@loss10%b3'. */
+export function lossSystemName(model: string, loss: EvalLoss): string {
+  const pct = Number((loss.rate * 100).toPrecision(6));
+  return `${model}@loss${pct}%${loss.meanBurst !== undefined ? `b${loss.meanBurst}` : ''}`;
+}
+
+/** Add, after each model system, one variant per loss rate (same model, decoded under that loss). */
+export function withLossVariants(base: { systems: EvalSystem[]; configs: SystemConfig[] }, rates: number[], meanBurst: number | undefined, seed: number): { systems: EvalSystem[]; configs: SystemConfig[] } {
+  const systems: EvalSystem[] = [];
+  const configs: SystemConfig[] = [];
+  base.configs.forEach((c, i) => {
+    systems.push(base.systems[i]);
+    configs.push(c);
+    if (c.kind !== 'model') return;
+    for (const rate of rates) {
+      const loss: EvalLoss = meanBurst !== undefined ? { rate, meanBurst, seed } : { rate, seed };
+      const name = lossSystemName(c.name, loss);
+      systems.push({ ...base.systems[i], name, loss });
+      configs.push({ ...c, name, loss });
+    }
+  });
+  return { systems, configs };
 }
 
 /** Resolve models (loading each once here, to fail early and to learn its id) and external codecs. */
@@ -128,7 +158,11 @@ export async function runEval(opts: EvalOptions): Promise<EvalOutcome> {
   const jobs = opts.jobs ?? defaultJobs();
   if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs must be a positive integer, got ${opts.jobs}`);
   if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 1)) throw new UserError(`--limit must be a positive integer, got ${opts.limit}`);
-  const { systems, configs } = resolveSystems(opts.models, opts.externals);
+  const rates = opts.lossRates ?? [];
+  for (const r of rates) if (!(r >= 0 && r < 1)) throw new UserError(`--loss rates must be in [0, 1), got ${r}`);
+  if (opts.lossBurst !== undefined && rates.length === 0) throw new UserError('--loss-burst needs --loss (the overall loss rates)');
+  if (opts.lossSeed !== undefined && rates.length === 0) throw new UserError('--loss-seed needs --loss');
+  const { systems, configs } = withLossVariants(resolveSystems(opts.models, opts.externals), [...new Set(rates)], opts.lossBurst, opts.lossSeed ?? 1);
   await prepareOutDir(opts.outDir);
 
   let files = await scanAudioFiles(opts.dataDir);

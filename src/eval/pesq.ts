@@ -33,8 +33,9 @@ function withPadding(s: PaddedSignal, length: number): Float32Array {
 /**
  * WB-PESQ of `deg` against `ref`, both at 16 kHz with samples in [−1, 1] (resample first).
  * The signals are aligned by PESQ itself; pass them as they are. Throws UserError for input
- * that PESQ cannot score: under 0.25 s, non-finite samples, an all-zero signal, or no speech
- * in the reference.
+ * that PESQ cannot score: under 0.25 s, non-finite samples, an all-zero reference, or no speech
+ * in the reference. An all-zero degraded signal, where the recommendation's level alignment
+ * would divide by zero, is scored as the silence it is (left unscaled): about the scale's floor.
  */
 export function pesqDetailed(ref: ArrayLike<number>, deg: ArrayLike<number>, sampleRate: number): PesqResult {
   if (sampleRate !== PESQ_SAMPLE_RATE) {
@@ -49,8 +50,8 @@ export function pesqDetailed(ref: ArrayLike<number>, deg: ArrayLike<number>, sam
       if (!Number.isFinite(x[i])) throw new UserError(`the ${name} signal has a non-finite sample at ${i}`);
       energy += x[i] * x[i];
     }
-    // PESQ's level alignment divides by the signal's power: undefined for silence.
-    if (energy === 0) throw new UserError(`PESQ: the ${name} signal is silent (all samples are zero)`);
+    // PESQ's level alignment divides by the signal's power: undefined for a silent reference.
+    if (energy === 0 && name === 'reference') throw new UserError('PESQ: the reference signal is silent (all samples are zero)');
   }
   const r = padSignal(ref);
   const d = padSignal(deg);

@@ -52,6 +52,8 @@ export interface EvalSystem {
   id: string;
   /** Model directory (kind 'model'; absent for the shipped default) or shell command template (kind 'external'). */
   source?: string;
+  /** Simulated packet loss (kind 'model' with `eval --loss`): rate, mean burst length for Gilbert bursts, seed. */
+  loss?: { rate: number; meanBurst?: number; seed: number };
 }
 
 /** One scored round trip. */

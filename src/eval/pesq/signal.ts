@@ -108,6 +108,8 @@ export function alignLevels(ref: PaddedSignal, deg: PaddedSignal): 'reference' |
   const [pRef, pDeg] = bandPowers(ref, deg);
   const divisor = maxN - 2 * LEAD + DATA_PADDING;
   for (const [s, power, name] of [[ref, pRef / divisor, 'reference'], [deg, pDeg / divisor, 'degraded']] as const) {
+    // An all-zero degraded signal stays silent (the caller has rejected a silent reference).
+    if (name === 'degraded' && s.data.every((v) => v === 0)) continue;
     if (!(power > 0)) return name;
     const scale = Math.sqrt(TARGET_AVG_POWER / power);
     for (let i = 0; i < s.n; i++) s.data[i] *= scale;
