@@ -107,6 +107,8 @@ describe('nsvq-codec eval (end to end)', () => {
     expect(report.filesScored).toBe(3);
     expect(report.errors.map((e) => e.file)).toEqual(['zz-bad.wav']);
     expect(report.bitrates).toEqual(RATES);
+    // Reports name their data relative to where the command ran, never by a machine's absolute path.
+    expect(path.isAbsolute(report.dataDir)).toBe(false);
     expect(report.systems.map((s) => [s.name, s.kind])).toEqual([['test', 'model'], ['copy', 'external']]);
     expect(report.systems[0].id).toBe(loadModel(modelDir).id);
     expect(report.rows.length).toBe(GOOD.length * 2 * RATES.length);

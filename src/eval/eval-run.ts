@@ -192,7 +192,9 @@ export async function runEval(opts: EvalOptions): Promise<EvalOutcome> {
 
   const report = buildReport({
     version: packageVersion(),
-    dataDir: path.resolve(opts.dataDir),
+    // Relative to the report folder's parent run (the working directory), so that a committed
+    // report names no path of the machine it ran on.
+    dataDir: reportPath(opts.dataDir),
     sampleRate: EVAL_SAMPLE_RATE,
     files: files.map((f) => f.rel),
     systems,
@@ -202,4 +204,10 @@ export async function runEval(opts: EvalOptions): Promise<EvalOutcome> {
   });
   const written = await writeReportFolder(opts.outDir, report);
   return { report, written };
+}
+
+/** A data folder as a report names it: relative to the working directory, '/'-separated. */
+export function reportPath(dir: string): string {
+  const rel = path.relative(process.cwd(), path.resolve(dir));
+  return (rel === '' ? '.' : rel).split(path.sep).join('/');
 }
