@@ -203,8 +203,10 @@ describe('train command', () => {
     expect(Buffer.from(serializeModel(fields))).toEqual(bytes);
     expect(parseModel(bytes)).toEqual(model);
     expect(model.entropyModel?.kind).toBe('laplace-log-scale-per-bin');
-    const card = JSON.parse(readFileSync(path.join(straight, 'model-card.json'), 'utf8')) as { steps: number; validation: { modes: unknown[] } };
+    const card = JSON.parse(readFileSync(path.join(straight, 'model-card.json'), 'utf8')) as { steps: number; validation: { modes: unknown[] }; data: { roots: string[] } };
     expect(card.steps).toBe(7);
+    // Model cards are committed: data folders relative to where training ran, never absolute.
+    for (const r of card.data.roots) expect(path.isAbsolute(r), r).toBe(false);
     expect(card.validation.modes.length).toBe(6);
     expect(readFileSync(path.join(straight, 'model-card.md'), 'utf8')).toMatch(/spectrum bits\/frame/);
     const log = readFileSync(path.join(straight, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string });

@@ -6,6 +6,7 @@
 import { constants as fsConstants, existsSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { displayPath } from '../util/display-path.js';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
 import { BITRATES, parseBitrate, type Bitrate } from '../codec/modes.js';
@@ -192,9 +193,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalOutcome> {
 
   const report = buildReport({
     version: packageVersion(),
-    // Relative to the report folder's parent run (the working directory), so that a committed
-    // report names no path of the machine it ran on.
-    dataDir: reportPath(opts.dataDir),
+    dataDir: displayPath(opts.dataDir),
     sampleRate: EVAL_SAMPLE_RATE,
     files: files.map((f) => f.rel),
     systems,
@@ -204,10 +203,4 @@ export async function runEval(opts: EvalOptions): Promise<EvalOutcome> {
   });
   const written = await writeReportFolder(opts.outDir, report);
   return { report, written };
-}
-
-/** A data folder as a report names it: relative to the working directory, '/'-separated. */
-export function reportPath(dir: string): string {
-  const rel = path.relative(process.cwd(), path.resolve(dir));
-  return (rel === '' ? '.' : rel).split(path.sep).join('/');
 }

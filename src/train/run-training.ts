@@ -24,6 +24,7 @@
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { displayPath } from '../util/display-path.js';
 import cliProgress from 'cli-progress';
 import { UserError } from '../errors.js';
 import { defaultModelDir, loadModel, MODEL_FILE_NAME, serializeModel, modelIdOf } from '../model/codec-model.js';
@@ -241,7 +242,7 @@ async function trainOn(o: TrainOptions, ctx: RunContext): Promise<TrainSummary> 
       const stages = o.stages ?? m.codebooks.length;
       if (stages > m.codebooks.length) throw new UserError(`--stages ${stages} exceeds the initial model's ${m.codebooks.length} stages; use --init data`);
       trainer = Trainer.fromModel({ ...m, codebooks: m.codebooks.slice(0, stages), stagesPerMode: capStages(m.stagesPerMode, stages) }, over);
-      initDescription = `model ${m.id} (${initPath})`;
+      initDescription = `model ${m.id} (${displayPath(initPath)})`;
     } else {
       const stages = o.stages ?? 4;
       // Codebooks from the first shuffle window (≤ M frames of a random set of files), which the
@@ -377,7 +378,7 @@ async function trainOn(o: TrainOptions, ctx: RunContext): Promise<TrainSummary> 
       trainer: 'nsvq-codec train (issue 6)',
       estimator: o.estimator,
       data: {
-        roots: o.data.map((d) => path.resolve(d)),
+        roots: o.data.map((d) => displayPath(d)),
         trainFiles: data.split.train.length,
         validationFiles: data.split.validation.length,
         trainActiveFrames: trainFrames,
