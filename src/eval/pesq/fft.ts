@@ -15,6 +15,8 @@ interface Plan {
   zOut: Float64Array;
   /** Interleaved complex input of pairForward. */
   pairIn: Float64Array;
+  /** Cross-spectrum scratch, bins 0 … n/2. */
+  cross: Float64Array;
   /** e^{+j2πk/n}, k < n/2, interleaved. */
   twiddle: Float64Array;
 }
@@ -39,6 +41,7 @@ function plan(n: number): Plan {
       z: new Float64Array(n),
       zOut: new Float64Array(n),
       pairIn: new Float64Array(2 * n),
+      cross: new Float64Array(n + 2),
       twiddle,
     };
     plans.set(n, p);
@@ -177,11 +180,15 @@ export function pairFilter(
 }
 
 /**
- * Cross-spectrum conj(A[k])·B[k], k = 0 … n/2, of the windowed frames a[aOffset …] and
- * b[bOffset …] (n samples each), from one complex transform of a + j·b (see pairForward).
+ * |circular cross-correlation| of the windowed frames a[aOffset …] and b[bOffset …] (n samples
+ * each) into out[0 … n), up to one common positive scale factor (the same for every call of a
+ * size): enough where only ratios between lags and frames matter. Returns the largest value.
+ * The cross-spectrum comes from one complex transform of a + j·b; the inverse is one n/2-point
+ * forward transform of the conjugated even/odd packing (as in realInverse), unscaled.
  */
-export function crossSpectrum(n: number, a: Float32Array, aOffset: number, b: Float32Array, bOffset: number, window: Float32Array, out: Float64Array): void {
+export function crossCorrelationMagnitude(n: number, a: Float32Array, aOffset: number, b: Float32Array, bOffset: number, window: Float32Array, out: Float64Array): number {
   const p = plan(n);
+  const m = n / 2;
   const z = p.pairIn;
   for (let i = 0; i < n; i++) {
     z[2 * i] = a[aOffset + i] * window[i];
@@ -189,18 +196,48 @@ export function crossSpectrum(n: number, a: Float32Array, aOffset: number, b: Fl
   }
   const s = p.full;
   p.fft.transform(s, z);
-  for (let k = 0; k <= n / 2; k++) {
+  // Cross-spectrum P[k] = conj(A[k])·B[k] (×4), k = 0 … m, into `cross`.
+  const cross = p.cross;
+  for (let k = 0; k <= m; k++) {
     const j = k === 0 ? 0 : n - k;
     const zr = s[2 * k];
     const zi = s[2 * k + 1];
     const wr = s[2 * j];
     const wi = s[2 * j + 1];
-    // A = ((zr + wr) + j(zi − wi))/2, B = ((zi + wi) + j(wr − zr))/2
     const ar = zr + wr;
     const ai = zi - wi;
     const br = zi + wi;
     const bi = wr - zr;
-    out[2 * k] = 0.25 * (ar * br + ai * bi);
-    out[2 * k + 1] = 0.25 * (ar * bi - ai * br);
+    cross[2 * k] = ar * br + ai * bi;
+    cross[2 * k + 1] = ar * bi - ai * br;
   }
+  // Even/odd packing of the inverse (realInverse), conjugated so that a forward transform does.
+  const zp = p.z;
+  const tw = p.twiddle;
+  for (let k = 0; k < m; k++) {
+    const xr = cross[2 * k];
+    const xi = k === 0 ? 0 : cross[2 * k + 1];
+    const yr = cross[2 * (m - k)];
+    const yi = k === 0 ? 0 : -cross[2 * (m - k) + 1];
+    const er = xr + yr;
+    const ei = xi + yi;
+    const dr = xr - yr;
+    const di = xi - yi;
+    const c = tw[2 * k];
+    const sn = tw[2 * k + 1];
+    const or = dr * c - di * sn;
+    const oi = dr * sn + di * c;
+    zp[2 * k] = er - oi;
+    zp[2 * k + 1] = -(ei + or);
+  }
+  const zo = p.zOut;
+  p.half.transform(zo, zp);
+  // The conjugate of the result is the correlation; magnitudes ignore the sign.
+  let max = 0;
+  for (let i = 0; i < n; i++) {
+    const v = Math.abs(zo[i]);
+    out[i] = v;
+    if (v > max) max = v;
+  }
+  return max;
 }

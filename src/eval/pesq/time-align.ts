@@ -8,7 +8,7 @@
  * degraded sample i + delay matches reference sample i.
  */
 import { UserError } from '../../errors.js';
-import { crossSpectrum, nextPow2, pairForward, realInverse } from './fft.js';
+import { crossCorrelationMagnitude, nextPow2, pairForward, realInverse } from './fft.js';
 import type { PaddedSignal } from './signal.js';
 import { ALIGN_NFFT, DOWNSAMPLE, MAX_UTTERANCES, MIN_UTTERANCE_LENGTH, SEARCH_BUFFER } from './tables.js';
 
@@ -103,7 +103,6 @@ const KERNEL = ALIGN_NFFT / 64;
 
 /** Per-frame cross-correlation with preallocated scratch. */
 class FrameCorrelator {
-  private readonly prod = new Float64Array(ALIGN_NFFT + 2);
   readonly corr = new Float64Array(ALIGN_NFFT);
 
   constructor(private readonly ref: Float32Array, private readonly deg: Float32Array) {}
@@ -113,17 +112,9 @@ class FrameCorrelator {
    * `corr`; returns the vote threshold 0.99·max. Lags above it get a vote of weight threshold^⅛.
    */
   correlate(startR: number, startD: number): number {
-    const prod = this.prod;
-    crossSpectrum(ALIGN_NFFT, this.ref, startR, this.deg, startD, HANN_ALIGN, prod);
-    const corr = this.corr;
-    realInverse(ALIGN_NFFT, prod, corr);
-    let vmax = 0;
-    for (let i = 0; i < ALIGN_NFFT; i++) {
-      const v = Math.abs(corr[i]);
-      corr[i] = v;
-      if (v > vmax) vmax = v;
-    }
-    return vmax * 0.99;
+    // Scale-free: a common factor on every correlation scales every vote by the same amount,
+    // which the histogram's normalisation and peak search do not see.
+    return 0.99 * crossCorrelationMagnitude(ALIGN_NFFT, this.ref, startR, this.deg, startD, HANN_ALIGN, this.corr);
   }
 }
 
