@@ -8,6 +8,7 @@ import { HOP } from '../dsp/window.js';
 import { CorruptDataError } from '../errors.js';
 import type { CodecModel } from '../model/codec-model.js';
 import { FrameDecoder } from '../coding/frame-coder.js';
+import type { DecoderTuning } from '../coding/post-filter.js';
 import type { Bitrate } from './modes.js';
 
 export class Decoder {
@@ -17,9 +18,10 @@ export class Decoder {
   private readonly frames: FrameDecoder;
   private readonly coeffs: Float64Array;
 
-  constructor(model: CodecModel, bitrate: Bitrate) {
+  /** `tuning` overrides the mode's decoder tools (post-filter.ts DEFAULT_TUNING), for experiments. */
+  constructor(model: CodecModel, bitrate: Bitrate, tuning: Partial<DecoderTuning> = {}) {
     this.bitrate = bitrate;
-    this.frames = new FrameDecoder(model, bitrate);
+    this.frames = new FrameDecoder(model, bitrate, tuning);
     this.frameBytes = this.frames.frameBytes;
     this.coeffs = new Float64Array(model.bins);
   }
