@@ -153,7 +153,10 @@ describe('concealment in the decoder', () => {
   });
 
   it('handles a lost first frame, loss at the end and all frames lost', () => {
-    const level = peak(clean);
+    // "No click above the speech level": the clean decoding's peak, with 5 % for the harmonic
+    // post-filter, whose smoothing of a changed onset can land a few per cent higher; a click is
+    // a multiple of it.
+    const level = 1.05 * peak(clean);
     const first = decodeWith([0]);
     expect(allFinite(first)).toBe(true);
     expect(peak(first)).toBeLessThanOrEqual(level);

@@ -10,6 +10,8 @@ import { Encoder } from './encoder.js';
 import { checkModelMatches } from './model-check.js';
 import { UserError } from '../errors.js';
 import type { Bitrate } from './modes.js';
+import type { DecoderTuning } from '../coding/post-filter.js';
+import type { EncoderTuning } from '../coding/frame-coder.js';
 
 export type { StreamHeader } from '../coding/container.js';
 export { checkModelMatches };
@@ -39,7 +41,9 @@ export function originalLengthFor(n: number, originalRate: number, known?: numbe
  * the input before resampling (so `--rate original` can restore its exact length); without
  * `originalLength` the shortest consistent length is stored.
  */
-export function encodeSpeech(model: CodecModel, samples16k: Float32Array, bitrate: Bitrate, originalRate = 16000, originalLength?: number): Uint8Array {
+export function encodeSpeech(
+  model: CodecModel, samples16k: Float32Array, bitrate: Bitrate, originalRate = 16000, originalLength?: number, tuning: Partial<EncoderTuning> = {},
+): Uint8Array {
   const header: StreamHeader = {
     version: FORMAT_VERSION,
     bitrate,
@@ -50,7 +54,7 @@ export function encodeSpeech(model: CodecModel, samples16k: Float32Array, bitrat
   };
   const out = new Uint8Array(streamBytes(header));
   out.set(writeHeader(header), 0);
-  const enc = new Encoder(model, bitrate);
+  const enc = new Encoder(model, bitrate, tuning);
   let pos = HEADER_BYTES;
   const put = (frames: Uint8Array[]): void => {
     for (const f of frames) {
@@ -67,15 +71,21 @@ export function encodeSpeech(model: CodecModel, samples16k: Float32Array, bitrat
 /**
  * Decode a whole stream: 16 kHz samples, as many as were coded (lag 0), and the header.
  * `lost` (one byte per frame, 1 = lost; loss-pattern.ts) simulates packet loss: those frames are
- * concealed instead of decoded. Its length must be the header's frame count.
+ * concealed instead of decoded. Its length must be the header's frame count. `tuning` overrides
+ * the mode's output-only decoder tools (post-filter.ts), for experiments.
  */
-export function decodeSpeech(model: CodecModel, file: Uint8Array, lost?: Uint8Array): { samples: Float32Array; header: StreamHeader } {
+export function decodeSpeech(
+  model: CodecModel,
+  file: Uint8Array,
+  lost?: Uint8Array,
+  tuning: Partial<DecoderTuning> = {},
+): { samples: Float32Array; header: StreamHeader } {
   const { header, headerBytes } = readHeader(file);
   checkModelMatches(header, model);
   if (lost !== undefined && lost.length !== header.frameCount) {
     throw new UserError(`the loss pattern has ${lost.length} frames, the stream ${header.frameCount}`);
   }
-  const dec = new Decoder(model, header.bitrate);
+  const dec = new Decoder(model, header.bitrate, tuning);
   const out = new Float32Array(codedLength(header.originalLength, header.originalRate));
   const fb = dec.frameBytes;
   for (let j = 0; j < header.frameCount; j++) {

@@ -17,6 +17,8 @@ import { CorruptDataError } from '../errors.js';
 import type { CodecModel } from '../model/codec-model.js';
 import { FrameDecoder } from '../coding/frame-coder.js';
 import { Concealer } from './concealment.js';
+import type { DecoderTuning } from '../coding/post-filter.js';
+import { HarmonicPostFilter } from '../coding/harmonic-post-filter.js';
 import type { Bitrate } from './modes.js';
 
 export class Decoder {
@@ -26,11 +28,14 @@ export class Decoder {
   private readonly frames: FrameDecoder;
   private readonly coeffs: Float64Array;
   private readonly concealer = new Concealer(HOP);
+  private readonly harmonic: HarmonicPostFilter;
 
-  constructor(model: CodecModel, bitrate: Bitrate) {
+  /** `tuning` overrides the mode's decoder tools (post-filter.ts DEFAULT_TUNING), for experiments. */
+  constructor(model: CodecModel, bitrate: Bitrate, tuning: Partial<DecoderTuning> = {}) {
     this.bitrate = bitrate;
-    this.frames = new FrameDecoder(model, bitrate);
+    this.frames = new FrameDecoder(model, bitrate, tuning);
     this.frameBytes = this.frames.frameBytes;
+    this.harmonic = new HarmonicPostFilter(HOP, this.frames.tuning.harmonicCutoffHz);
     this.coeffs = new Float64Array(model.bins);
   }
 
@@ -42,17 +47,28 @@ export class Decoder {
     }
     this.frames.decode(frame, this.coeffs);
     this.concealer.good({ coeffs: this.coeffs, envelope: this.frames.envelope, combLag: this.frames.lastCombLag });
-    const y = this.synth.push(this.coeffs);
-    this.concealer.record(y);
-    return new Float32Array(y); // typed copy (Float32Array.from iterates)
+    const raw = this.synth.push(this.coeffs);
+    this.concealer.record(raw);
+    return this.postFilter(raw);
   }
 
   /** HOP samples for a lost frame (packet-loss concealment). */
   conceal(): Float32Array {
     this.concealer.conceal(this.synth.peekTail(), this.coeffs);
-    const y = this.synth.push(this.coeffs);
-    this.concealer.record(y);
-    return new Float32Array(y);
+    const raw = this.synth.push(this.coeffs);
+    this.concealer.record(raw);
+    return this.postFilter(raw);
+  }
+
+  /**
+   * The mode's output-only tools on a typed copy of the synthesis. Concealment extrapolates the
+   * unfiltered signal; the post-filter runs on lost frames too, so its state stays continuous.
+   */
+  private postFilter(raw: Float64Array): Float32Array {
+    const y = new Float32Array(raw); // typed copy (Float32Array.from iterates)
+    const strength = this.frames.tuning.harmonicStrength;
+    if (strength > 0) this.harmonic.apply(y, this.frames.lastCombLag, strength);
+    return y;
   }
 
   /** Frames concealed since the last good frame. */

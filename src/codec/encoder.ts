@@ -5,7 +5,7 @@
 import { MdctAnalyzer } from '../dsp/mdct-stream.js';
 import { HOP } from '../dsp/window.js';
 import type { CodecModel } from '../model/codec-model.js';
-import { FrameEncoder } from '../coding/frame-coder.js';
+import { FrameEncoder, type EncoderTuning } from '../coding/frame-coder.js';
 import type { Bitrate } from './modes.js';
 
 /** Input samples are clamped to ±MAX_SAMPLE (30 dB above full scale); NaN/±∞ become 0. */
@@ -17,9 +17,9 @@ export class Encoder {
   private readonly analyzer = new MdctAnalyzer(HOP);
   private readonly frames: FrameEncoder;
 
-  constructor(model: CodecModel, bitrate: Bitrate) {
+  constructor(model: CodecModel, bitrate: Bitrate, tuning: Partial<EncoderTuning> = {}) {
     this.bitrate = bitrate;
-    this.frames = new FrameEncoder(model, bitrate);
+    this.frames = new FrameEncoder(model, bitrate, tuning);
     this.frameBytes = this.frames.frameBytes;
   }
 

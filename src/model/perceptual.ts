@@ -18,7 +18,11 @@ export const WEIGHT_LPC_ORDER = 16;
 export const WEIGHT_LAG_WINDOW_HZ = 60;
 export const WEIGHT_WHITE_NOISE = 1e-4;
 
-const tiltCache = new Map<number, Float64Array>();
+const tiltCache = new Map<string, Float64Array>();
+
+/** The weighting's two parameters: LPC of s·|1 − tilt·e^{−jω}|², evaluated at z/gamma. */
+export interface WeightingParams { gamma: number; tilt: number }
+export const DEFAULT_WEIGHTING: Readonly<WeightingParams> = { gamma: WEIGHT_GAMMA, tilt: WEIGHT_TILT };
 const twiddleCache = new Map<number, { cos: Float64Array; sin: Float64Array }>();
 
 /** The 60 Hz Gaussian lag window (its exp is the portable one). */
@@ -62,13 +66,13 @@ function twiddlesByBin(n: number): { cos: Float64Array; sin: Float64Array } {
 }
 
 /** |1 − μ e^{−jω_k}|² at the MDCT bin centres ω_k = π(k + ½)/n. */
-function tiltResponse(n: number): Float64Array {
-  let t = tiltCache.get(n);
+function tiltResponse(n: number, mu: number): Float64Array {
+  const key = `${n}:${mu}`;
+  let t = tiltCache.get(key);
   if (!t) {
     t = new Float64Array(n);
-    const mu = WEIGHT_TILT;
     for (let k = 0; k < n; k++) t[k] = 1 + mu * mu - 2 * mu * portableCos((Math.PI * (k + 0.5)) / n);
-    tiltCache.set(n, t);
+    tiltCache.set(key, t);
   }
   return t;
 }
@@ -88,14 +92,14 @@ function scratchFor(n: number): Scratch {
 }
 
 /** Weights w (length s.length, geometric mean 1) from the per-bin variance s. */
-export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Float64Array {
+export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array, params: Readonly<WeightingParams> = DEFAULT_WEIGHTING): Float64Array {
   const n = s.length;
-  const tilt = tiltResponse(n);
+  const tilt = tiltResponse(n, params.tilt);
   // Autocorrelation of the tilted power spectrum, r[i] = (1/n) Σ_k p_k cos(iω_k), then the
   // 60 Hz lag window and r[0] × 1.0001 — what lpcFromPowerSpectrum does, with cached cosines.
   // Symmetry halves both O(n·order) loops (n even): ω_{n−1−k} = π − ω_k, so
   // cos(iω_{n−1−k}) = (−1)^i cos(iω_k) and sin(iω_{n−1−k}) = −(−1)^i sin(iω_k).
-  if (n % 2 !== 0) return perceptualWeightsDirect(s, out);
+  if (n % 2 !== 0) return perceptualWeightsDirect(s, out, params);
   const half = n >> 1;
   const sc = scratchFor(n);
   const r = sc.r;
@@ -156,7 +160,7 @@ export function perceptualWeights(s: ArrayLike<number>, out?: Float64Array): Flo
   const c = sc.coef.fill(0);
   let g = 1;
   for (let i = 1; i < a.length && i <= P; i++) {
-    g *= WEIGHT_GAMMA;
+    g *= params.gamma;
     c[i - 1] = a[i] * g;
   }
   const res = out ?? new Float64Array(n);
@@ -268,9 +272,9 @@ function normaliseGeometricMean(res: Float64Array): Float64Array {
 }
 
 /** The same weights without the symmetry split (odd n only). */
-function perceptualWeightsDirect(s: ArrayLike<number>, out?: Float64Array): Float64Array {
+function perceptualWeightsDirect(s: ArrayLike<number>, out: Float64Array | undefined, params: Readonly<WeightingParams>): Float64Array {
   const n = s.length;
-  const tilt = tiltResponse(n);
+  const tilt = tiltResponse(n, params.tilt);
   const { cos, sin } = twiddles(n);
   const r = new Float64Array(WEIGHT_LPC_ORDER + 1);
   const sc = scratchFor(n);
@@ -292,7 +296,7 @@ function perceptualWeightsDirect(s: ArrayLike<number>, out?: Float64Array): Floa
   const im = sc.im.fill(0);
   let g = 1;
   for (let i = 1; i < a.length; i++) {
-    g *= WEIGHT_GAMMA;
+    g *= params.gamma;
     const c = a[i] * g;
     if (c === 0) continue;
     const o = (i - 1) * n;

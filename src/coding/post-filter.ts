@@ -1,0 +1,111 @@
+/**
+ * Decoder-side tools that cost no bits (issue 12): the noise-fill level and its high-band
+ * shape, the reconstruction points' shift, a spectral formant post-filter on the decoded MDCT
+ * frame, and the settings of the time-domain harmonic post-filter (harmonic-post-filter.ts). They change output values only, never a symbol the decoder reads, so they may use
+ * Math.* freely (determinism audit in frame-coder.ts).
+ */
+import type { Bitrate } from '../codec/modes.js';
+
+export interface DecoderTuning {
+  /** Noise-fill level, × the Laplacian's in-dead-zone RMS × Δ_k (DESIGN §1 item 2: 0.4). */
+  fillLevel: number;
+  /** First bin whose fill level is further scaled by fillTopScale (320 = none). */
+  fillTopBin: number;
+  fillTopScale: number;
+  /** Added to every reconstruction point, in steps (negative pulls toward zero). */
+  reconShift: number;
+  /** Exponent β of the formant post-filter G_k = (s_k / s̄_k)^β (0 = off). */
+  formantBeta: number;
+  /** Half-width in bins of the log-domain moving average s̄ (the "smooth" envelope). */
+  formantSmoothBins: number;
+  /** Tap strength of the harmonic post-filter (harmonic-post-filter.ts; 0 = off). */
+  harmonicStrength: number;
+  /** Band of the harmonic post-filter: below this many Hz (0 = the whole band). */
+  harmonicCutoffHz: number;
+  /** Weighting γ and tilt (experiments only: must equal the encoder's; undefined = default). */
+  weightGamma?: number;
+  weightTilt?: number;
+}
+
+/** The codec's behaviour before issue 12 (every tool off, fill as DESIGN §1 item 2). */
+export const NEUTRAL_TUNING: Readonly<DecoderTuning> = {
+  fillLevel: 0.4,
+  fillTopBin: 320,
+  fillTopScale: 1,
+  reconShift: 0,
+  formantBeta: 0,
+  formantSmoothBins: 24,
+  harmonicStrength: 0,
+  harmonicCutoffHz: 0,
+};
+
+/**
+ * Per-mode defaults (docs/quality.md): the harmonic post-filter below 3 kHz with the strengths
+ * chosen on 11 train-clean-100 files, and reconstruction points 0.05 step nearer zero, at 8, 9.6
+ * and 13.2 kbit/s. From 16.4 kbit/s up it is off: on the test-other dev subset it bought +0.05 …
+ * +0.09 PESQ there but cost pSNR (−0.04 … −0.10 dB) and STOI, which must not fall.
+ */
+function tuned(harmonicStrength: number, reconShift: number): Readonly<DecoderTuning> {
+  return { ...NEUTRAL_TUNING, harmonicStrength, harmonicCutoffHz: harmonicStrength > 0 ? 3000 : 0, reconShift };
+}
+export const DEFAULT_TUNING: Readonly<Record<Bitrate, Readonly<DecoderTuning>>> = {
+  8000: tuned(0.4, -0.05),
+  9600: tuned(0.4, -0.05),
+  13200: tuned(0.3, -0.05),
+  16400: NEUTRAL_TUNING,
+  24400: NEUTRAL_TUNING,
+  32000: NEUTRAL_TUNING,
+};
+
+/** DEFAULT_TUNING of `bitrate` with `override` applied; rejects non-finite values. */
+export function tuningFor(bitrate: Bitrate, override: Partial<DecoderTuning> = {}): DecoderTuning {
+  const t: DecoderTuning = { ...DEFAULT_TUNING[bitrate], ...override };
+  for (const [k, v] of Object.entries(t)) {
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`decoder tuning ${k} must be a finite number, got ${String(v)}`);
+  }
+  if (t.formantSmoothBins < 1) throw new RangeError('decoder tuning formantSmoothBins must be at least 1');
+  return t;
+}
+
+/**
+ * Spectral formant post-filter (the MDCT-domain analogue of AMR-WB/EVS's A(z/γ₁)/A(z/γ₂)):
+ * scale bin k by (s_k/s̄_k)^β, where s is the decoded envelope variance and s̄ its log-domain
+ * moving average over ±h bins, so formant peaks rise and the valleys between them, where coarse
+ * quantization and noise fill put energy the signal lacks, fall. The frame's energy is kept.
+ * `logS` and `gain` are scratch of length n.
+ */
+export class FormantPostFilter {
+  private readonly logS: Float64Array;
+  private readonly prefix: Float64Array;
+  private readonly gain: Float64Array;
+
+  constructor(bins: number) {
+    this.logS = new Float64Array(bins);
+    this.prefix = new Float64Array(bins + 1);
+    this.gain = new Float64Array(bins);
+  }
+
+  apply(s: ArrayLike<number>, out: Float64Array, beta: number, halfWidth: number): void {
+    const n = out.length;
+    const { logS, prefix, gain } = this;
+    for (let k = 0; k < n; k++) {
+      logS[k] = Math.log(s[k]);
+      prefix[k + 1] = prefix[k] + logS[k];
+    }
+    let before = 0;
+    let after = 0;
+    for (let k = 0; k < n; k++) {
+      const lo = Math.max(0, k - halfWidth);
+      const hi = Math.min(n, k + halfWidth + 1);
+      const mean = (prefix[hi] - prefix[lo]) / (hi - lo);
+      const g = Math.exp(beta * (logS[k] - mean));
+      gain[k] = g;
+      const x = out[k];
+      before += x * x;
+      after += x * x * g * g;
+    }
+    const norm = after > 0 ? Math.sqrt(before / after) : 1;
+    for (let k = 0; k < n; k++) out[k] *= gain[k] * norm;
+  }
+}

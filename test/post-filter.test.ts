@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { HarmonicPostFilter } from '../src/coding/harmonic-post-filter.js';
+import { DEFAULT_TUNING, FormantPostFilter, NEUTRAL_TUNING, tuningFor } from '../src/coding/post-filter.js';
+import { FrameDecoder, FrameEncoder } from '../src/coding/frame-coder.js';
+import { Decoder } from '../src/codec/decoder.js';
+import { encodeSpeech, decodeSpeech } from '../src/codec/codec.js';
+import { HEADER_BYTES } from '../src/coding/container.js';
+import { analyzeSignal } from '../src/dsp/mdct-stream.js';
+import { buildSyntheticModel, syntheticSpeechLike } from '../src/model/synthetic-model.js';
+import { mulberry32 } from './helpers/signals.js';
+
+const HOP = 320;
+
+/** 125 Hz harmonics (comb lag 20: P = 5 bins, T = 128 samples) below 3 kHz, and white noise. */
+function voicedWithNoise(frames: number, noise: number): { clean: Float64Array; noisy: Float32Array } {
+  const n = frames * HOP;
+  const rnd = mulberry32(7);
+  const phases = Array.from({ length: 23 }, () => 2 * Math.PI * rnd());
+  const clean = new Float64Array(n);
+  const noisy = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let v = 0;
+    for (let h = 1; h <= 23; h++) v += (0.3 / h) * Math.sin((2 * Math.PI * 125 * h * i) / 16000 + phases[h - 1]);
+    clean[i] = v;
+    noisy[i] = v + noise * (2 * rnd() - 1);
+  }
+  return { clean, noisy };
+}
+
+function runFilter(f: HarmonicPostFilter, x: Float32Array, combLag: number, strength: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let j = 0; j < x.length / HOP; j++) {
+    const y = x.slice(j * HOP, (j + 1) * HOP);
+    f.apply(y, combLag, strength);
+    out.set(y, j * HOP);
+  }
+  return out;
+}
+
+function errorEnergy(a: ArrayLike<number>, b: ArrayLike<number>, from: number): number {
+  let e = 0;
+  for (let i = from; i < a.length; i++) e += (a[i] - b[i]) ** 2;
+  return e;
+}
+
+describe('harmonic post-filter', () => {
+  const { clean, noisy } = voicedWithNoise(30, 0.05);
+
+  it('lowers the noise between the harmonics of a voiced signal when the comb lag matches', () => {
+    const before = errorEnergy(noisy, clean, 10 * HOP);
+    const full = errorEnergy(runFilter(new HarmonicPostFilter(HOP, 0), noisy, 20, 0.5), clean, 10 * HOP);
+    const wrongLag = errorEnergy(runFilter(new HarmonicPostFilter(HOP, 0), noisy, 60, 0.5), clean, 10 * HOP);
+    expect(full).toBeLessThan(0.7 * before);
+    // A hint far from the true period (lag 60: P = 9 bins, T ≈ 71) finds no correlation to use.
+    expect(wrongLag).toBeGreaterThan(0.95 * before);
+  });
+
+  it('does nothing with the comb off or strength 0', () => {
+    expect(Array.from(runFilter(new HarmonicPostFilter(HOP, 3000), noisy, -1, 0.5))).toEqual(Array.from(noisy));
+    expect(Array.from(runFilter(new HarmonicPostFilter(HOP, 0), noisy, 20, 0))).toEqual(Array.from(noisy));
+  });
+
+  it('leaves white noise alone (no correlation at the hinted lag)', () => {
+    const rnd = mulberry32(3);
+    const white = Float32Array.from({ length: 20 * HOP }, () => 2 * rnd() - 1);
+    const out = runFilter(new HarmonicPostFilter(HOP, 3000), white, 20, 0.5);
+    expect(errorEnergy(out, white, 0) / errorEnergy(white, new Float32Array(white.length), 0)).toBeLessThan(0.01);
+  });
+});
+
+describe('formant post-filter', () => {
+  it('keeps the frame energy and deepens the valleys of the envelope', () => {
+    const n = 320;
+    const s = Float64Array.from({ length: n }, (_, k) => 1 + 0.9 * Math.cos((2 * Math.PI * k) / 80));
+    const x = new Float64Array(n).fill(1);
+    new FormantPostFilter(n).apply(s, x, 0.3, 24);
+    const energy = x.reduce((a, v) => a + v * v, 0);
+    expect(energy).toBeCloseTo(n, 6);
+    expect(x[0]).toBeGreaterThan(1); // peak of s
+    expect(x[40]).toBeLessThan(1); // valley of s
+  });
+});
+
+describe('decoder tuning', () => {
+  const model = buildSyntheticModel();
+
+  it('rejects non-finite settings in one line', () => {
+    expect(() => tuningFor(8000, { harmonicStrength: Number.NaN })).toThrow(/harmonicStrength must be a finite number/);
+    expect(() => new FrameEncoder(model, 8000, { roundingOffset: 1 })).toThrow(/roundingOffset must be in \[0, 1\)/);
+  });
+
+  it('the shipped modes switch the post-filter on at 8 … 13.2 kbit/s only', () => {
+    expect(DEFAULT_TUNING[8000].harmonicStrength).toBeGreaterThan(0);
+    expect(DEFAULT_TUNING[13200].harmonicStrength).toBeGreaterThan(0);
+    expect(DEFAULT_TUNING[32000]).toEqual(NEUTRAL_TUNING);
+  });
+
+  it('changes output values only: every decoded field is the same with the tools on or off', () => {
+    const x = syntheticSpeechLike(1.5, 4);
+    const frames = analyzeSignal(Float64Array.from(x));
+    const enc = new FrameEncoder(model, 8000);
+    const on = new FrameDecoder(model, 8000);
+    const off = new FrameDecoder(model, 8000, NEUTRAL_TUNING);
+    on.recordFields = true;
+    off.recordFields = true;
+    const a = new Float64Array(model.bins);
+    const b = new Float64Array(model.bins);
+    let differs = false;
+    for (const f of frames) {
+      const bytes = enc.encode(f);
+      on.decode(bytes, a);
+      off.decode(bytes, b);
+      expect(on.last).toEqual(off.last);
+      if (a.some((v, k) => v !== b[k])) differs = true;
+    }
+    expect(differs).toBe(true); // the reconstruction shift moved some values
+  });
+
+  it('the harmonic post-filter changes decoded samples only where the comb is on', () => {
+    const x = syntheticSpeechLike(2, 5);
+    const bits = encodeSpeech(model, x, 8000);
+    const on = decodeSpeech(model, bits).samples;
+    const off = decodeSpeech(model, bits, undefined, { harmonicStrength: 0 }).samples;
+    expect(on.length).toBe(off.length);
+    const dec = new Decoder(model, 8000);
+    const fb = dec.frameBytes;
+    let combFrames = 0;
+    for (let j = 0; j * fb + HEADER_BYTES < bits.length; j++) {
+      dec.decodeFrame(bits.subarray(HEADER_BYTES + j * fb, HEADER_BYTES + (j + 1) * fb));
+      if (dec.frameDecoder.lastCombLag >= 0) combFrames++;
+    }
+    const changed = on.some((v, i) => v !== off[i]);
+    expect(changed).toBe(combFrames > 0);
+  });
+});
