@@ -117,15 +117,21 @@ function loudness(ppd: Float64Array, offset: number, out: Float64Array): void {
 
 /** Weighted L_p norm over bands 1 … NB−1, weights the band widths in Bark. */
 function pseudoLp(x: Float64Array, p: number): number {
-  let total = 0;
   let result = 0;
   for (let b = 1; b < NB; b++) {
-    const w = WIDTH_OF_BAND_BARK[b];
-    result += Math.pow(Math.abs(x[b]) * w, p);
-    total += w;
+    const h = Math.abs(x[b]) * WIDTH_OF_BAND_BARK[b];
+    // The model's two exponents (D_POW_F = 2, A_POW_F = 1) without pow.
+    result += p === 2 ? h * h : p === 1 ? h : Math.pow(h, p);
   }
-  return Math.pow(result / total, 1 / p) * total;
+  return Math.pow(result / BARK_WIDTH_SUM, 1 / p) * BARK_WIDTH_SUM;
 }
+
+/** Σ of the band widths over bands 1 … NB−1, summed in band order. */
+const BARK_WIDTH_SUM = (() => {
+  let total = 0;
+  for (let b = 1; b < NB; b++) total += WIDTH_OF_BAND_BARK[b];
+  return total;
+})();
 
 /** Scratch for one frame's disturbance computation. */
 class FrameScratch {
