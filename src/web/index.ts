@@ -23,6 +23,8 @@ export { probeAudio, type ProbedAudio } from '../audio/probe.js';
 export { downmix } from '../audio/downmix.js';
 export { resample, StreamResampler } from '../audio/resample.js';
 export { wav16File } from '../audio/wav-bytes.js';
+export { parseWav } from '../audio/wav.js';
+export { wasmKernels, type WasmKernels } from './wasm-status.js';
 
 // Metrics.
 export { scorePair, type MetricResult } from '../eval/metrics.js';
