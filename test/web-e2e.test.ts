@@ -153,6 +153,18 @@ describe.skipIf(!CHROMIUM && !REQUIRED)(`demo page in Chromium (${CHROMIUM ?? 'n
     expect(Buffer.compare(Buffer.from(await download('#dl-wav')), readFileSync(wavFile))).toBe(0);
   });
 
+  it('encodes a stereo 44.1 kHz FLAC (downmix and resampling) to the CLI\'s bytes, and says why it has no scores', async () => {
+    const flac = path.join(REPO_ROOT, 'test', 'fixtures', 'flac', 'voice-2ch-16bit-44100-ams.flac');
+    const binFile = path.join(tmp, 'flac-9600.bin');
+    expect(runCli(['encode', flac, binFile, '--bitrate', '9.6k']).code).toBe(0);
+    await page.selectOption('#bitrate', '9600');
+    await page.setInputFiles('#file', flac);
+    await waitDone(9600);
+    expect(Buffer.compare(Buffer.from(await download('#dl-bin')), readFileSync(binFile))).toBe(0);
+    // 0.1 s is too short for STOI: the page keeps the stream and shows the reason.
+    expect(await page.textContent('#score-note')).toMatch(/no scores: STOI needs/);
+  });
+
   it('records the timings and bundle sizes', () => {
     const size = (f: string): number => statSync(path.join(REPO_ROOT, 'dist', 'web', f)).size;
     const report = {

@@ -180,6 +180,7 @@ function show(r: CodecResult): void {
   setMetric('m-estoi', r.scores?.estoi, 6);
   setMetric('m-pesq', r.scores?.pesq, 3);
   setMetric('m-lag', r.scores?.lag, 0);
+  $('score-note').textContent = r.scoreError ? `no scores: ${r.scoreError}` : r.original ? '' : 'no scores: a .bin alone has no original to compare with';
   const base = r.name.replace(/\.[^.]*$/, '');
   const binLink = $<HTMLAnchorElement>('dl-bin');
   binLink.href = blobUrl(r.bin, 'application/octet-stream');

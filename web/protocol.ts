@@ -25,6 +25,8 @@ export interface CodecResult {
   wav: Uint8Array;
   /** Scores of the decoded WAV against the original, as `nsvq-codec metrics` computes them. */
   scores?: MetricResult;
+  /** Why there are no scores for an encoded input (e.g. too short for STOI or PESQ). */
+  scoreError?: string;
   modelId: string;
   encodeMs?: number;
   decodeMs: number;

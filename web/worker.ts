@@ -84,12 +84,20 @@ async function handle(req: Request): Promise<CodecResult> {
     const t2 = performance.now();
     const wav = wav16File(samples, CODEC_RATE);
     progress(req.job, 'scoring', 0);
-    // Score the WAV as written (16-bit), as `nsvq-codec metrics original decoded.wav` does.
-    const scores = scorePair(input.samples, parseWav(wav, 'decoded.wav').channels[0], CODEC_RATE);
+    // Score the WAV as written (16-bit), as `nsvq-codec metrics original decoded.wav` does. Input
+    // the metrics refuse (too short, silent) still gets its .bin and WAV, with the reason shown.
+    let scores: CodecResult['scores'];
+    let scoreError: string | undefined;
+    try {
+      scores = scorePair(input.samples, parseWav(wav, 'decoded.wav').channels[0], CODEC_RATE);
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      scoreError = err.message;
+    }
     const t3 = performance.now();
     return {
       job: req.job, name: req.audio.name, bitrate: req.bitrate, original: input.samples, originalRate: input.rate,
-      bin, decoded: samples, wav, scores, modelId: model.id, encodeMs: t1 - t0, decodeMs: t2 - t1, scoreMs: t3 - t2,
+      bin, decoded: samples, wav, scores, scoreError, modelId: model.id, encodeMs: t1 - t0, decodeMs: t2 - t1, scoreMs: t3 - t2,
     };
   }
   const t0 = performance.now();
