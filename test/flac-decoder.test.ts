@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeFlacBytes, FlacStreamDecoder, joinBlocks, readFlacStreamInfo, type FlacBlock } from '../src/audio/flac.js';
+import { decodeFlacBytes, FlacStreamDecoder, joinBlocks, type FlacBlock } from '../src/audio/flac.js';
+import { readFlacStreamInfo } from '../src/audio/flac-file.js';
 import { decodeAudioFile } from '../src/audio/decode.js';
 import { loadSpeech } from '../src/audio/load.js';
 import { openSpeechStream } from '../src/audio/stream.js';

@@ -11,8 +11,9 @@
 import { promises as fs } from 'node:fs';
 import { UserError } from '../errors.js';
 import { parseWav } from './wav.js';
-import { decodeFlacFile } from './flac.js';
-import { probeAudioFile, type ProbedAudio } from './probe.js';
+import { decodeFlacFile } from './flac-file.js';
+import { probeAudioFile } from './probe-file.js';
+import type { ProbedAudio } from './probe.js';
 
 export interface DecodedAudio {
   channels: Float32Array[];

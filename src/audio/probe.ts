@@ -6,8 +6,10 @@
  * −2 dB, aliased to 4 kHz). So the decoder context must run at the file's own rate, and we
  * must know that rate before decoding. (FLAC itself is decoded by our own flac.ts, which reads
  * STREAMINFO again in full; the probe only tells the formats apart.)
+ *
+ * This module works on bytes in memory (no Node built-ins: the browser entry uses it);
+ * probe-file.ts reads a file's head.
  */
-import { promises as fs } from 'node:fs';
 import { streamInfoFields } from './flac.js';
 
 export type AudioContainer = 'wav' | 'flac' | 'ogg-flac' | 'ogg-vorbis' | 'ogg-opus' | 'mp3';
@@ -28,7 +30,7 @@ function ascii(b: Uint8Array, off: number, n: number): string {
 }
 
 /** Size of an ID3v2 tag at `off` (header + body + footer), or 0 when there is none. */
-function id3v2Size(b: Uint8Array, off: number): number {
+export function id3v2Size(b: Uint8Array, off: number): number {
   if (ascii(b, off, 3) !== 'ID3' || off + 10 > b.length) return 0;
   const flags = b[off + 5];
   // Sync-safe 28-bit size (ID3v2.4 §3.1).
@@ -132,28 +134,4 @@ export function probeAudio(head: Uint8Array): ProbedAudio | undefined {
   const mp3 = mp3Info(head, skip);
   if (mp3) return { container: 'mp3', sampleRate: mp3.sampleRate, channels: mp3.channels };
   return undefined;
-}
-
-/** Bytes of a file's head that `probeAudioFile` reads. */
-export const PROBE_BYTES = 65536;
-
-/**
- * Probe a file by its first PROBE_BYTES; when an ID3v2 tag (cover art, say) runs past them,
- * probe the bytes after the tag instead. The caller has checked that `path` is a readable file.
- */
-export async function probeAudioFile(path: string): Promise<ProbedAudio | undefined> {
-  const fh = await fs.open(path, 'r');
-  try {
-    const readAt = async (pos: number): Promise<Uint8Array> => {
-      const buf = new Uint8Array(PROBE_BYTES);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-      return buf.subarray(0, bytesRead);
-    };
-    const head = await readAt(0);
-    const tag = id3v2Size(head, 0);
-    if (tag > 0 && tag + 64 > head.length) return probeAudio(await readAt(tag));
-    return probeAudio(head);
-  } finally {
-    await fh.close();
-  }
 }

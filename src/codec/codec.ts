@@ -3,7 +3,7 @@
  * (src/coding/container.ts). Output is time-aligned with the input (lag 0) and has its length.
  */
 import { HOP } from '../dsp/window.js';
-import type { CodecModel } from '../model/codec-model.js';
+import type { CodecModel } from '../model/model-format.js';
 import { CODEC_RATE, FORMAT_VERSION, HEADER_BYTES, codedLength, frameCountFor, readHeader, streamBytes, writeHeader, type StreamHeader } from '../coding/container.js';
 import { Decoder } from './decoder.js';
 import { Encoder } from './encoder.js';

@@ -4,7 +4,7 @@
  */
 import { MdctAnalyzer } from '../dsp/mdct-stream.js';
 import { HOP } from '../dsp/window.js';
-import type { CodecModel } from '../model/codec-model.js';
+import type { CodecModel } from '../model/model-format.js';
 import { FrameEncoder, type EncoderTuning } from '../coding/frame-coder.js';
 import type { Bitrate } from './modes.js';
 

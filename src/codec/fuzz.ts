@@ -5,7 +5,7 @@
  * CorruptDataError; anything else is recorded as a failure.
  */
 import { CorruptDataError } from '../errors.js';
-import type { CodecModel } from '../model/codec-model.js';
+import type { CodecModel } from '../model/model-format.js';
 import { Rng } from '../vq/random.js';
 import { HEADER_BYTES, codedLength, readHeader } from '../coding/container.js';
 import { decodeSpeech } from './codec.js';

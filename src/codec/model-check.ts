@@ -3,7 +3,7 @@
  * `decode` can use it without loading the encoder (issue 15: start-up).
  */
 import { UserError } from '../errors.js';
-import type { CodecModel } from '../model/codec-model.js';
+import type { CodecModel } from '../model/model-format.js';
 import type { StreamHeader } from '../coding/container.js';
 
 /** The error for a stream made with another model: names the model needed. */

@@ -17,7 +17,7 @@
  */
 import { CorruptDataError } from '../errors.js';
 import { BITRATES, frameBytes, modeIndexOf, type Bitrate } from '../codec/modes.js';
-import { crc32 } from '../model/codec-model.js';
+import { crc32 } from '../model/model-format.js';
 
 export const HEADER_BYTES = 32;
 export const FORMAT_VERSION = 2;

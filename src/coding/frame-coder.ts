@@ -61,7 +61,7 @@
 import type { Bitrate } from '../codec/modes.js';
 import { frameBits, frameBytes } from '../codec/modes.js';
 import { portableExp, portableLog } from '../dsp/portable-math.js';
-import { ENVELOPE_FLOOR, type CodecModel } from '../model/codec-model.js';
+import { ENVELOPE_FLOOR, type CodecModel } from '../model/model-format.js';
 import {
   COMB_BINS,
   COMB_LAG_BITS,

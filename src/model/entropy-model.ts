@@ -25,9 +25,8 @@
  * committed, generated `entropy-tables.ts` (generator: generate-entropy-tables.ts, which holds
  * the float definitions summarised above).
  */
-import { Buffer } from 'node:buffer';
 import { UserError } from '../errors.js';
-import type { CodecModel } from './codec-model.js';
+import type { CodecModel } from './model-format.js';
 import { COMB_OFFSETS_B64, SCALE_FREQS_B64, SCALE_LOW_BITS } from './entropy-tables.js';
 import {
   GEN_COMB_BINS,
@@ -39,7 +38,7 @@ import {
   GEN_STEPS_PER_OCTAVE,
   GEN_TABLE_SYMBOLS,
   GEN_TABLE_TOTAL_BITS,
-} from './generate-entropy-tables.js';
+} from './entropy-table-spec.js';
 
 export const ROUNDING_OFFSET = GEN_ROUNDING_OFFSET;
 /** Zero cell |u| < DEAD_ZONE_EDGE. */
@@ -80,8 +79,11 @@ export interface ScaleTable {
 
 /** Decode the committed base64 tables (pure integer work: identical on every engine). */
 function tableBytes(b64: string): Uint8Array {
-  const buf = Buffer.from(b64, 'base64');
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  // atob is global in browsers, workers and Node ≥ 16, unlike Buffer.
+  const text = atob(b64);
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
 }
 
 const FREQ_BYTES = tableBytes(SCALE_FREQS_B64);

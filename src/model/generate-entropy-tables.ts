@@ -15,21 +15,21 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// The table definition (kept here, not in entropy-model.ts, so that the generator does not load
-// the tables it generates). entropy-model.ts re-exports these values and checks the shapes.
-export const GEN_ROUNDING_OFFSET = 0.3;
-export const GEN_STEPS_PER_OCTAVE = 16;
-export const GEN_SCALE_ORIGIN = 128;
-export const GEN_NUM_SCALES = 320;
-export const GEN_TABLE_SYMBOLS = 48;
-export const GEN_TABLE_TOTAL_BITS = 15;
+// The table definition lives in entropy-table-spec.ts (shared with entropy-model.ts, so that
+// neither loads the other); the generator's private knobs stay here.
+import {
+  GEN_COMB_BINS, GEN_COMB_DEPTH, GEN_COMB_LAGS, GEN_NUM_SCALES, GEN_ROUNDING_OFFSET, GEN_SCALE_ORIGIN,
+  GEN_STEPS_PER_OCTAVE, GEN_TABLE_SYMBOLS, GEN_TABLE_TOTAL_BITS,
+} from './entropy-table-spec.js';
+
+export {
+  GEN_COMB_BINS, GEN_COMB_DEPTH, GEN_COMB_LAGS, GEN_NUM_SCALES, GEN_ROUNDING_OFFSET, GEN_SCALE_ORIGIN,
+  GEN_STEPS_PER_OCTAVE, GEN_TABLE_SYMBOLS, GEN_TABLE_TOTAL_BITS,
+};
+
 /** Target largest table scale: bigger scales send low bits raw. */
 const SPLIT_SCALE = 6;
-export const GEN_COMB_LAGS = 128;
-export const GEN_COMB_BINS = 200;
 const COMB_BAND = 20;
-/** Peak-to-mean depth of the comb, exp(κ cos φ). */
-export const GEN_COMB_DEPTH = 1.0;
 
 export interface EntropyTables {
   /** Raw low bits L_j per scale index (NUM_SCALES). */

@@ -77,7 +77,7 @@ export function sleb(n: number): number[] {
 
 /** A name: ULEB128 byte length, then UTF-8 bytes. */
 export function wasmName(s: string): number[] {
-  const bytes = Array.from(Buffer.from(s, 'utf8'));
+  const bytes = Array.from(new TextEncoder().encode(s));
   return [...uleb(bytes.length), ...bytes];
 }
 
