@@ -1,62 +1,9 @@
 /**
- * One 20 ms frame of the bitstream (DESIGN §1 "Bitstream", "Spectrum coding", "Measured
- * starting point"). Everything goes through one range coder, in this order:
- *
- *   S × 12-bit MSVQ stage indices (sequential nearest-codeword search on the residual)
- *   7-bit global gain index i:  g = exp(mean ê / 2) · ρ^(i − GAIN_OFFSET), ρ = 2^(1/16)
- *   harmonic flag (P = 1/2) [+ 7-bit comb lag]
- *   truncation flag (P = 1/64) [+ 9-bit count of coded bins] — only when even the largest gain
- *     cannot fit, so every frame fits whatever the input
- *   magnitudes and signs of bins 0 … coded−1 (entropy-model.ts, scale index per bin)
- *   refinement bits, one per nonzero bin from bin 0 up, while tellBits() + 1 ≤ budget
- *
- * The encoder picks i by bisection (7 steps) on the ideal code length, confirms with the real
- * coder, and then spends the remaining bits on refinement instead of padding. The decoder
- * derives ê, s = B·exp(ê), the weights w and every scale index from the indices it has read,
- * reconstructs X̂_k = ±(m + offset)·Δ_k with Δ_k = g/w_k, and noise-fills zero bins from bin 20
- * up at 0.4 × the Laplacian's in-dead-zone RMS × Δ_k with random signs.
- *
- * Learned entropy model (issue 6): a model with a 'laplace-log-scale-per-bin' section scales each
- * bin's Laplacian by exp(θ_k), b_k = exp(θ_k)·√(s_k/2)/Δ_k, applied as whole scale steps
- * round(16·θ_k/ln 2) added to every scale index the coder uses (rate loop, comb search, range
- * coder). The noise-fill level keeps the θ-less scale (see FrameDecoder.decode).
- *
- * Determinism audit (DESIGN §1 "Determinism"; issue 5). What the decoder must reproduce exactly,
- * and where it comes from:
- *   - range-coder frequencies, low-bit counts, comb offsets: committed integers
- *     (entropy-tables.ts, generated); raw-bit fields are powers of two; flags are integer ratios;
- *   - stage indices, gain index, comb lag, truncation count: integers read from the stream;
- *   - per-bin scale index j = baseScale_k − gain + comb_k, clamped: integer arithmetic on
- *     baseScale_k = round(8·log2(s_k·w_k²/(2·gRef²))) + θ_k steps, where scaleStepsOfSquare reads
- *     the rounding off the IEEE bits against exact literal thresholds (no Math.log2), and the
- *     θ steps round(16·θ_k/ln 2) of the model's learned entropy model are fixed per model
- *     (entropy-model.ts scaleIndexOffsets: one IEEE product of a float32, exact everywhere).
- * The INPUT of that rounding, s·w²/(2·gRef²), is computed with IEEE +, −, ×, ÷, Math.sqrt and
- * the portable exp/log/cos/sin of dsp/portable-math.ts (Cody–Waite reduction + polynomial, only
- * IEEE operations, so the same bits on every engine; within 1 ulp of V8's Math.*):
- *   once per process (constants): the twiddles cos(iω_k), sin(iω_k) and the tilt response
- *     cos ω_k (perceptual.ts portableCos/portableSin); the 60 Hz lag window (dsp/lpc.ts
- *     gaussianLagWindow, which uses portableExp);
- *   per frame: the 16 band levels exp(ê) (s = B·exp(ê)), the one log (of the exponent-tracked
- *     product, portableSumLog) and one exp of the weights' geometric-mean normalisation,
- *     gRef = exp(mean ê/2): all portableExp/portableLog;
- *     Math.sqrt of the 320 weights is correctly rounded by the spec.
- * So every input of every decoder symbol decision is engine-independent; no Math.exp/log/log2/
- * cos/sin/pow (nor **) is evaluated on that path (test/coding-portable-math.test.ts perturbs them
- * and checks the decoded fields are unchanged). The encoder's envelope e = log(A·X² + ε) also
- * uses portableLog, so the chosen stage indices do not depend on the engine either.
- * Engine-independent by construction as well: the LPC recursion, the scale-step rounding (bits
- * against literal thresholds), θ steps, stage/gain/comb integers, the coder tables, and the
- * WebAssembly envelope search (f64 SIMD arithmetic is IEEE, no fused multiply-add).
- * Still engine-dependent, and harmless because the decoder never branches on them: the output
- * values Δ_k = g/w_k with g = gRef·GAIN_STEP^(i−GAIN_OFFSET) (** in globalGain), the noise-fill
- * level DEAD_ZONE_RMS (Math.exp at load), the window and IMDCT (Math.sin/cos tables): these move
- * decoded samples by an ulp or so between engines, never a symbol; and the encoder's estimate
- * tables (ideal costs from Math.log2, invGain via **), which can only change which valid stream
- * an encoder writes, not how any stream decodes.
- * Encoder-only decisions (gain bisection, comb choice, ideal-cost tables, x0) and decoder-only
- * output values (Δ_k, reconstruction points, noise level deadZoneRms) may use floats freely:
- * they never change what the decoder reads.
+ * One 20 ms frame of the bitstream (DESIGN §1): encoder (rate loop, refinement) and decoder over
+ * one range coder — stage indices, gain, comb flag and lag, truncation, magnitudes and signs,
+ * refinement bits. The frame layout and the determinism audit (what the decoder must reproduce
+ * exactly on every JavaScript engine, and why each input of a symbol decision is
+ * engine-independent) are in docs/bitstream.md.
  */
 import type { Bitrate } from '../codec/modes.js';
 import { frameBits, frameBytes } from '../codec/modes.js';

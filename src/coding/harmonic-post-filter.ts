@@ -10,7 +10,7 @@
  * Written as z = y + LP(k·(y[n − T] − y[n])), k = a/(1 + a): with LP a 2nd-order Butterworth
  * low-pass (cutoff > 0) only the band below it is filtered, which keeps the finely coded high
  * band (pSNR, STOI) intact; cutoff 0 filters the whole band. Parameters move across a frame
- * boundary by a crossfade of the two corrections over FADE samples. Output-only: Math.* is fine here (determinism audit in frame-coder.ts).
+ * boundary by a crossfade of the two corrections over FADE samples. Output-only: Math.* is fine here (determinism audit in docs/bitstream.md).
  */
 import { combSpacing } from '../model/entropy-model.js';
 

@@ -2,7 +2,7 @@
  * Decoder-side tools that cost no bits (issue 12): the noise-fill level and its high-band
  * shape, the reconstruction points' shift, a spectral formant post-filter on the decoded MDCT
  * frame, and the settings of the time-domain harmonic post-filter (harmonic-post-filter.ts). They change output values only, never a symbol the decoder reads, so they may use
- * Math.* freely (determinism audit in frame-coder.ts).
+ * Math.* freely (determinism audit in docs/bitstream.md).
  */
 import type { Bitrate } from '../codec/modes.js';
 

@@ -7,7 +7,7 @@
  * Encoder and decoder both call this on s = B·exp(ê), so nothing extra is sent. Every
  * transcendental here (twiddles, tilt, lag window, geometric-mean log/exp) is the portable one
  * (dsp/portable-math.ts): the weights feed the scale indices, so they must not depend on an
- * engine's Math.cos/exp/log (issue 5 "Determinism", audit in coding/frame-coder.ts).
+ * engine's Math.cos/exp/log (issue 5 "Determinism", audit in docs/bitstream.md).
  */
 import { gaussianLagWindow, levinson, levinsonInto } from '../dsp/lpc.js';
 import { portableCos, portableExp, portableSin, portableSumLog } from '../dsp/portable-math.js';
