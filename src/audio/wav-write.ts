@@ -4,7 +4,7 @@
  */
 import { AtomicFileWriter, writeFileAtomic } from '../util/atomic-file.js';
 import { UserError } from '../errors.js';
-import { checkRate, encodePcm16, MAX_DATA_BYTES, wav16File, wav16Header, WAV16_HEADER_BYTES as HEADER_BYTES } from './wav-bytes.js';
+import { checkRate, encodePcm16, MAX_DATA_BYTES, wav16File, wav16Header } from './wav-bytes.js';
 
 export { encodePcm16, wav16File, wav16Header };
 

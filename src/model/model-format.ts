@@ -26,7 +26,7 @@
  * This module has no Node built-ins (the browser entry uses it); reading model files from disk
  * is codec-model.ts.
  */
-import { CorruptDataError, UserError } from '../errors.js';
+import { CorruptDataError } from '../errors.js';
 import { portableExp, portableLog } from '../dsp/portable-math.js';
 import { sha256Hex } from '../util/sha256.js';
 

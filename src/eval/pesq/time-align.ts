@@ -173,7 +173,7 @@ function walkForward(a: AlignInput, walk: FrameWalk, limitR: number, fc: FrameCo
   }
 }
 
-function walkBackward(a: AlignInput, walk: FrameWalk, limitR: number, fc: FrameCorrelator, hist: DelayHistogram): void {
+function walkBackward(walk: FrameWalk, limitR: number, fc: FrameCorrelator, hist: DelayHistogram): void {
   while (walk.startD >= 0 && walk.startR >= limitR) {
     const threshold = fc.correlate(walk.startR, walk.startD);
     hist.vote(fc.corr, threshold);
@@ -334,14 +334,14 @@ function bestSplit(a: AlignInput, u: Utterance, speechStart: number, speechEnd: 
       startR = startD - est;
     }
     const walk = new FrameWalk(startR, startD);
-    walkBackward(a, walk, bps[bp] * DOWNSAMPLE, fc, hist);
+    walkBackward(walk, bps[bp] * DOWNSAMPLE, fc, hist);
     let p = hist.peak();
     d2[bp] = est + p.lag;
     dc2[bp] = p.confidence;
     while (bp > 0) {
       bp--;
       if (ed2[bp] === est && dc2[bp] <= UNSET) {
-        walkBackward(a, walk, bps[bp] * DOWNSAMPLE, fc, hist);
+        walkBackward(walk, bps[bp] * DOWNSAMPLE, fc, hist);
         p = hist.peak();
         d2[bp] = est + p.lag;
         dc2[bp] = p.confidence;
