@@ -2,7 +2,8 @@
  * The demo page in a real Chromium (issue 16): build dist/web/, serve it on 127.0.0.1, load
  * data/sample.wav, encode at two rates, and require the page's .bin, decoded samples, decoded
  * WAV and scores to equal what the Node CLI produces for the same input; then decode a CLI-made
- * .bin in the page. Saves a screenshot and the timings under bench/results/.
+ * .bin in the page. Saves a screenshot and the timings under bench/results/ (in CI, or with
+ * NSVQ_SAVE_RESULTS=1).
  *
  * Needs a Chromium binary: Debian's `chromium` package (/usr/bin/chromium; `.ci/run` installs
  * it), or any Chromium/Chrome named by NSVQ_CHROMIUM. Without one the test is skipped, unless
@@ -28,7 +29,11 @@ function findChromium(): string | undefined {
 const CHROMIUM = findChromium();
 const REQUIRED = process.env.NSVQ_REQUIRE_BROWSER === '1';
 const SAMPLE = path.join(REPO_ROOT, 'data', 'sample.wav');
-const RESULTS = path.join(REPO_ROOT, 'bench', 'results');
+// The screenshot and timings go to bench/results/ in CI (a fresh clone) or when
+// NSVQ_SAVE_RESULTS=1 asks for them; a developer's run writes them to a temporary folder, so
+// the committed files change only on purpose.
+const SAVE_RESULTS = process.env.CI === 'true' || process.env.NSVQ_SAVE_RESULTS === '1';
+const RESULTS = SAVE_RESULTS ? path.join(REPO_ROOT, 'bench', 'results') : path.join(os.tmpdir(), 'nsvq-web-e2e');
 const RATES = [8000, 24400] as const;
 // Flags known to work in containers without a GPU or a user namespace sandbox.
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
