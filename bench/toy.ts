@@ -3,13 +3,22 @@
  * NSVQ (with codebook replacement), STE (β = 0.25, no replacement) and mini-batch k-means
  * (Sculley, with scikit-learn-style reassignment) quantize blobs, circles, moons and swiss-roll
  * (src/vq/toy-data.ts) at 6, 8, 10 and 12 bits, 5 seeds each. Codebooks start from data samples
- * plus N(0, 1) noise, the same start for all three methods of a (dataset, seed, bits). NSVQ and
- * STE use Adam, lr 1e-3.
+ * plus N(0, 1) noise, the same start for all methods of a (dataset, seed, bits). The gradient
+ * methods use Adam, lr 1e-3.
+ *
+ * Newer estimators (issue 13, --methods): DiVeQ (with NSVQ's codebook replacement, as the
+ * authors' DiVeQ replaces unused codewords), SF-DiVeQ (no replacement, as in the reference) and
+ * the rotation trick (β = 0.25, no replacement, like STE). MSE and dead codewords are measured
+ * with the nearest codeword for every method (log2 K bits); for SF-DiVeQ the MSE to the nearest
+ * point on its curve is reported as well (on the first 2·10⁴ samples).
  *
  *   npm run bench:toy -- --quick              (default) 2·10⁵ samples, batch 500, 1000 steps (2.5 epochs)
  *   npm run bench:toy -- --paper              10⁶ samples, batch 10⁴, 100 epochs (hours)
  *   npm run bench:toy -- --paper --max-steps 20   time the first steps of --paper and extrapolate
  *   [--datasets swiss-roll] [--bits 8] [--epochs 25]   subsets / longer runs, written to their own files
+ *   --methods DiVeQ,SF-DiVeQ,Rotation   other methods (default NSVQ,STE,MiniBatchKmeans), written to
+ *                                       toy[-profile]-<methods>.*; baseline rows are taken from the
+ *                                       profile's own toy*.json when it exists (same data and starts)
  *
  * Batching: for one (bits, method) the 4 datasets × 5 seeds = 20 runs train in one TF.js graph:
  * each run has its own codebook rows, batch, exact search, usage counts and replacement, and the
@@ -25,7 +34,7 @@
  * Outputs: bench/results/toy.json, toy.md (Table 2 layout + target checks),
  * toy-swissroll-8bit.svg (final codebooks of seed 1, like Fig. 4).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -35,6 +44,9 @@ import { initTfBackend, describeBackend } from '../src/train/tf-backend.js';
 import { Rng } from '../src/vq/random.js';
 import { nearestCodewords } from '../src/vq/search.js';
 import { noiseSubstitution } from '../src/vq/nsvq.js';
+import { diveq } from '../src/vq/diveq.js';
+import { ditheredPoints, nearestOnSegments, sfDiveq } from '../src/vq/sf-diveq.js';
+import { rotateTo } from '../src/vq/rotation.js';
 import { selectRows, stopGradient, straightThrough } from '../src/vq/select.js';
 import { CodebookUsage } from '../src/vq/usage.js';
 import { CodebookReplacer } from '../src/vq/replacement.js';
@@ -55,8 +67,14 @@ const PROFILES: Record<Profile['name'], Profile> = {
 };
 const BITS = [6, 8, 10, 12];
 const SEEDS = [1, 2, 3, 4, 5];
-const METHODS = ['NSVQ', 'STE', 'MiniBatchKmeans'] as const;
+const METHODS = ['NSVQ', 'STE', 'MiniBatchKmeans', 'DiVeQ', 'SF-DiVeQ', 'Rotation'] as const;
 type Method = (typeof METHODS)[number];
+type GradientMethod = Exclude<Method, 'MiniBatchKmeans'>;
+const DEFAULT_METHODS: Method[] = ['NSVQ', 'STE', 'MiniBatchKmeans'];
+/** DiVeQ / SF-DiVeQ directional noise σ (the reference code's default). */
+const DIVEQ_NOISE = 1e-3;
+/** Samples used for SF-DiVeQ's curve MSE (the projection is O(n·K) in plain TS). */
+const CURVE_SAMPLES = 20_000;
 const LR = 1e-3;
 const BETA = 0.25;
 const DIM = 2;
@@ -75,6 +93,8 @@ interface RunResult {
   mse: number;
   dead: number;
   codebook: Float32Array;
+  /** SF-DiVeQ only: MSE to the nearest point on the curve (first CURVE_SAMPLES samples). */
+  curveMse?: number;
 }
 
 function hashSeed(...parts: (string | number)[]): number {
@@ -115,8 +135,8 @@ function gatherBatch(run: Run, order: Int32Array, start: number, b: number, out:
   }
 }
 
-/** NSVQ or STE for all runs jointly (see the file comment). Returns final codebooks per run. */
-function trainGradient(method: 'NSVQ' | 'STE', runs: Run[], inits: Float32Array[], k: number, p: Profile, maxSteps: number): Float32Array[] {
+/** A gradient method for all runs jointly (see the file comment). Returns final codebooks per run. */
+function trainGradient(method: GradientMethod, runs: Run[], inits: Float32Array[], k: number, p: Profile, maxSteps: number): Float32Array[] {
   const R = runs.length;
   const B = p.batch;
   const perEpoch = Math.floor(p.samples / B);
@@ -128,11 +148,14 @@ function trainGradient(method: 'NSVQ' | 'STE', runs: Run[], inits: Float32Array[
   const noise = new Rng(hashSeed('noise', method, k));
   const usage = runs.map(() => new CodebookUsage(k));
   const replacers =
-    method === 'NSVQ'
+    method === 'NSVQ' || method === 'DiVeQ'
       ? runs.map((_, r) => new CodebookReplacer({ totalSteps: total, threshold: p.threshold }, new Rng(hashSeed('replace', r, k))))
       : null;
   const batch = new Float32Array(R * B * DIM);
   const gIdx = new Int32Array(R * B);
+  const gIdx1 = new Int32Array(R * B); // SF-DiVeQ: the segment's other end
+  const lam = new Float32Array(R * B); // SF-DiVeQ: the chosen segment's dither
+  const sf = method === 'SF-DiVeQ';
   let step = 0;
   let orders: Int32Array[] = [];
   outer: for (let e = 0; e < p.epochs; e++) {
@@ -143,22 +166,45 @@ function trainGradient(method: 'NSVQ' | 'STE', runs: Run[], inits: Float32Array[
       const cb = cbVar.dataSync() as Float32Array;
       for (let r = 0; r < R; r++) {
         gatherBatch(runs[r], orders[r], bi * B, B, batch, r * B);
-        const idx = nearestCodewords(batch.subarray(r * B * DIM, (r + 1) * B * DIM), B, cb.subarray(r * k * DIM, (r + 1) * k * DIM), k, DIM);
-        usage[r].record(idx);
-        for (let i = 0; i < B; i++) gIdx[r * B + i] = r * k + idx[i];
+        const xr = batch.subarray(r * B * DIM, (r + 1) * B * DIM);
+        const cr = cb.subarray(r * k * DIM, (r + 1) * k * DIM);
+        if (sf) {
+          // Nearest of the K − 1 dithered points p_i = (1 − λ_i)c_i + λ_i c_{i+1}.
+          const lambda = new Float32Array(k - 1);
+          for (let i = 0; i < k - 1; i++) lambda[i] = noise.uniform();
+          const seg = nearestCodewords(xr, B, ditheredPoints(cr, k, DIM, lambda), k - 1, DIM);
+          usage[r].record(seg);
+          for (let i = 0; i < B; i++) {
+            gIdx[r * B + i] = r * k + seg[i];
+            gIdx1[r * B + i] = r * k + seg[i] + 1;
+            lam[r * B + i] = lambda[seg[i]];
+          }
+        } else {
+          const idx = nearestCodewords(xr, B, cr, k, DIM);
+          usage[r].record(idx);
+          for (let i = 0; i < B; i++) gIdx[r * B + i] = r * k + idx[i];
+        }
       }
       const denom = B * DIM; // Σ over runs of per-run means
       tf.tidy(() => {
         const x = tf.tensor2d(batch, [R * B, DIM]);
         const v = method === 'NSVQ' ? tf.tensor2d(noise.normalArray(R * B * DIM), [R * B, DIM]) : null;
+        const eps0 = method === 'DiVeQ' || sf ? tf.tensor2d(noise.normalArray(R * B * DIM, DIVEQ_NOISE), [R * B, DIM]) : null;
+        const eps1 = sf ? tf.tensor2d(noise.normalArray(R * B * DIM, DIVEQ_NOISE), [R * B, DIM]) : null;
+        const lamT = sf ? tf.tensor2d(lam, [R * B, 1]) : null;
         const cost = opt.minimize(
           () => {
             const c = selectRows(cbVar, gIdx);
-            if (method === 'NSVQ') {
-              const xh = noiseSubstitution(x, c, v as tf.Tensor2D);
+            if (method === 'NSVQ' || method === 'DiVeQ' || sf) {
+              const xh =
+                method === 'NSVQ' ? noiseSubstitution(x, c, v as tf.Tensor2D)
+                : method === 'DiVeQ' ? diveq(x, c, eps0 as tf.Tensor2D)
+                : sfDiveq(x, c, selectRows(cbVar, gIdx1), lamT as tf.Tensor2D, eps0 as tf.Tensor2D, eps1 as tf.Tensor2D);
               return tf.div(tf.sum(tf.square(tf.sub(x, xh))), denom) as tf.Scalar;
             }
-            const task = tf.sum(tf.square(tf.sub(x, straightThrough(x, c))));
+            // STE or the rotation trick: same auxiliary losses; the data x has no gradient here.
+            const out = method === 'Rotation' ? straightThrough(rotateTo(x, c), stopGradient(c)) : straightThrough(x, c);
+            const task = tf.sum(tf.square(tf.sub(x, out)));
             const codebookLoss = tf.sum(tf.square(tf.sub(stopGradient(x), c)));
             const commitment = tf.sum(tf.square(tf.sub(x, stopGradient(c))));
             return tf.div(tf.add(tf.add(task, codebookLoss), tf.mul(BETA, commitment)), denom) as tf.Scalar;
@@ -224,7 +270,7 @@ function std(a: number[]): number {
 }
 
 /** Published Table 2 means (for the ratio comparison only). */
-const PAPER_MEANS: Record<number, Record<Method, Record<ToyDataset, number>>> = {
+const PAPER_MEANS: Record<number, Record<'NSVQ' | 'STE' | 'MiniBatchKmeans', Record<ToyDataset, number>>> = {
   6: {
     MiniBatchKmeans: { blobs: 88.35e-3, circles: 101.88e-3, moons: 57.52e-3, 'swiss-roll': 11.02e-2 },
     STE: { blobs: 86.07e-3, circles: 193.58e-3, moons: 117.36e-3, 'swiss-roll': 18.23e-2 },
@@ -256,24 +302,56 @@ interface Row {
   dead_codewords: number;
   dead_codewords_max: number;
   seeds: number;
+  /** SF-DiVeQ: mean MSE to the nearest point on the curve (first CURVE_SAMPLES samples). */
+  curve_mse_mean?: number;
+  /** Set on rows read from an earlier results file instead of this run. */
+  from?: string;
 }
 
-function markdown(rows: Row[], p: Profile, seconds: number, cpuSeconds: number, backend: string, bits: number[], datasets: readonly ToyDataset[]): string {
+function markdown(rows: Row[], p: Profile, seconds: number, cpuSeconds: number, backend: string, bits: number[], datasets: readonly ToyDataset[], ran: Method[]): string {
   const get = (d: ToyDataset, b: number, m: Method) => rows.find((r) => r.dataset === d && r.bits === b && r.method === m);
+  const shown = METHODS.filter((m) => rows.some((r) => r.method === m));
+  const borrowed = [...new Set(rows.filter((r) => r.from).map((r) => `${r.method} from \`${r.from}\``))];
   const fmt = (v: number) => v.toExponential(3);
   const lines: string[] = [];
   lines.push(`# Toy study (paper §IV, Table 2) — profile \`${p.name}\``);
   lines.push('');
   lines.push(`${p.samples} samples per data set, batch ${p.batch}, ${p.epochs} epochs, Adam lr ${LR}, ${SEEDS.length} seeds; NSVQ replacement threshold ${p.threshold}. ${backend}. Wall time ${(seconds / 60).toFixed(1)} min on a shared 2-core machine (process CPU time ${(cpuSeconds / 60).toFixed(1)} min).`);
-  lines.push('MSE = mean over elements of (x − Q(x))² on the whole data set; dead = codewords no sample selects (mean over seeds). Std over seeds (n − 1).');
+  lines.push(`Methods run here: ${ran.join(', ')}.${borrowed.length ? ` Rows of ${borrowed.join(', ')} (the same profile, data, seeds and starts, run earlier).` : ''}`);
+  lines.push('MSE = mean over elements of (x − Q(x))² on the whole data set with Q the nearest codeword (log2 K bits, every method); dead = codewords no sample selects (mean over seeds). Std over seeds (n − 1).');
   lines.push('');
   lines.push(`| Bitrate | Method | | ${datasets.join(' | ')} |`);
   lines.push(`|---|---|---|${datasets.map(() => '---').join('|')}|`);
   for (const b of bits) {
-    for (const m of METHODS) {
+    for (const m of shown) {
       lines.push(`| ${b} bit | ${m} | Mean | ${datasets.map((d) => fmt(get(d, b, m)?.mse_mean ?? NaN)).join(' | ')} |`);
       lines.push(`| | | Std | ${datasets.map((d) => fmt(get(d, b, m)?.mse_std ?? NaN)).join(' | ')} |`);
       lines.push(`| | | Dead | ${datasets.map((d) => String(get(d, b, m)?.dead_codewords ?? NaN)).join(' | ')} |`);
+    }
+  }
+  const newer = shown.filter((m) => !DEFAULT_METHODS.includes(m));
+  if (newer.length > 0) {
+    lines.push('');
+    lines.push('## Newer estimators against NSVQ and k-means (MSE ratios of the means; < 1 = lower MSE than the reference)');
+    lines.push('');
+    lines.push(`| data set | bits | ${newer.map((m) => `${m}/NSVQ | ${m}/k-means | ${m} dead`).join(' | ')} |`);
+    lines.push(`|---|---|${newer.map(() => '---|---|---').join('|')}|`);
+    for (const d of datasets) for (const b of bits) {
+      const n = get(d, b, 'NSVQ'), k = get(d, b, 'MiniBatchKmeans');
+      const cells = newer.map((m) => {
+        const r = get(d, b, m);
+        if (!r) return '– | – | –';
+        return `${n ? (r.mse_mean / n.mse_mean).toFixed(3) : '–'} | ${k ? (r.mse_mean / k.mse_mean).toFixed(3) : '–'} | ${r.dead_codewords}`;
+      });
+      lines.push(`| ${d} | ${b} | ${cells.join(' | ')} |`);
+    }
+    if (shown.includes('SF-DiVeQ')) {
+      lines.push('');
+      lines.push(`SF-DiVeQ on its curve (nearest point on the segments, first ${CURVE_SAMPLES} samples; not a log2 K-bit quantizer): MSE mean`);
+      lines.push('');
+      lines.push(`| bits | ${datasets.join(' | ')} |`);
+      lines.push(`|---|${datasets.map(() => '---').join('|')}|`);
+      for (const b of bits) lines.push(`| ${b} | ${datasets.map((d) => fmt(get(d, b, 'SF-DiVeQ')?.curve_mse_mean ?? NaN)).join(' | ')} |`);
     }
   }
   lines.push('');
@@ -298,19 +376,20 @@ function markdown(rows: Row[], p: Profile, seconds: number, cpuSeconds: number, 
   return lines.join('\n');
 }
 
-async function codebookSvg(data: Float32Array, books: Record<Method, Float32Array>): Promise<string> {
+async function codebookSvg(data: Float32Array, books: Partial<Record<Method, Float32Array>>): Promise<string> {
   const values: { method: string; x: number; y: number; kind: string }[] = [];
   const stride = Math.max(1, Math.floor(data.length / 2 / 1500)); // keeps the SVG near 1 MB
-  for (const m of METHODS) {
+  const methods = METHODS.filter((m) => books[m]);
+  for (const m of methods) {
     for (let i = 0; i < data.length / 2; i += stride) values.push({ method: m, x: data[2 * i], y: data[2 * i + 1], kind: 'data' });
-    const cb = books[m];
+    const cb = books[m] as Float32Array;
     for (let j = 0; j < cb.length / 2; j++) values.push({ method: m, x: cb[2 * j], y: cb[2 * j + 1], kind: 'codeword' });
   }
   const spec: vl.TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: 'Final 8-bit codebooks, swiss-roll (seed 1)',
     data: { values },
-    facet: { column: { field: 'method', type: 'nominal', sort: [...METHODS], title: null } },
+    facet: { column: { field: 'method', type: 'nominal', sort: [...methods], title: null } },
     spec: {
       width: 260,
       height: 260,
@@ -334,6 +413,7 @@ function parseArgs(argv: string[]) {
   let bits = BITS;
   let datasets: readonly ToyDataset[] = TOY_DATASETS;
   let epochs: number | null = null;
+  let methods: Method[] = DEFAULT_METHODS;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') profile = PROFILES.quick;
@@ -342,8 +422,10 @@ function parseArgs(argv: string[]) {
     else if (a === '--bits') bits = argv[++i].split(',').map(Number);
     else if (a === '--datasets') datasets = argv[++i].split(',') as ToyDataset[];
     else if (a === '--epochs') epochs = Number(argv[++i]);
-    else throw new Error(`unknown argument ${a} (use --quick | --paper [--max-steps N] [--bits 6,8] [--datasets circles,moons] [--epochs E])`);
+    else if (a === '--methods') methods = argv[++i].split(',') as Method[];
+    else throw new Error(`unknown argument ${a} (use --quick | --paper [--max-steps N] [--bits 6,8] [--datasets circles,moons] [--epochs E] [--methods ${METHODS.join(',')}])`);
   }
+  for (const m of methods) if (!(METHODS as readonly string[]).includes(m)) throw new Error(`unknown method ${m} (use ${METHODS.join(', ')})`);
   for (const d of datasets) if (!(TOY_DATASETS as readonly string[]).includes(d)) throw new Error(`unknown data set ${d}`);
   // Any override writes to its own files (toy-<profile>-<tag>.*), never over the profile's results.
   const tag = [
@@ -351,12 +433,13 @@ function parseArgs(argv: string[]) {
     bits.join(',') !== BITS.join(',') ? `${bits.join('+')}bit` : '',
     epochs !== null ? `${epochs}ep` : '',
   ].filter(Boolean).join('-');
+  const methodsTag = methods.join(',') !== DEFAULT_METHODS.join(',') ? methods.join('+').toLowerCase() : '';
   if (epochs !== null) profile = { ...profile, epochs };
-  return { profile, maxSteps, bits, datasets, tag };
+  return { profile, maxSteps, bits, datasets, tag, methodsTag, methods };
 }
 
 async function main(): Promise<void> {
-  const { profile: p, maxSteps, bits, datasets, tag } = parseArgs(process.argv.slice(2));
+  const { profile: p, maxSteps, bits, datasets, tag, methodsTag, methods } = parseArgs(process.argv.slice(2));
   const info = await initTfBackend();
   const backend = describeBackend(info);
   console.error(`${backend}; profile ${p.name}${Number.isFinite(maxSteps) ? `, first ${maxSteps} steps only` : ''}`);
@@ -372,12 +455,22 @@ async function main(): Promise<void> {
   for (const b of bits) {
     const k = 1 << b;
     const inits = runs.map((run) => initFromData(run.data, p.samples, k, DIM, new Rng(hashSeed('init', run.dataset, run.seed, b))));
-    for (const m of METHODS) {
+    for (const m of methods) {
       const t = performance.now();
       const books = m === 'MiniBatchKmeans' ? trainKMeans(runs, inits, k, p, steps) : trainGradient(m, runs, inits, k, p, steps);
       const sec = (performance.now() - t) / 1000;
       timing.push({ bits: b, method: m, seconds: +sec.toFixed(2), steps });
-      runs.forEach((run, r) => results.push({ dataset: run.dataset, seed: run.seed, bits: b, method: m, ...evaluate(run, p.samples, books[r], k), codebook: books[r] }));
+      runs.forEach((run, r) => {
+        const res: RunResult = { dataset: run.dataset, seed: run.seed, bits: b, method: m, ...evaluate(run, p.samples, books[r], k), codebook: books[r] };
+        if (m === 'SF-DiVeQ') {
+          const nc = Math.min(CURVE_SAMPLES, p.samples);
+          const proj = nearestOnSegments(run.data, nc, books[r], k, DIM);
+          let se = 0;
+          for (let i = 0; i < nc * DIM; i++) se += (run.data[i] - proj.points[i]) ** 2;
+          res.curveMse = se / (nc * DIM);
+        }
+        results.push(res);
+      });
       console.error(`  ${b} bit ${m.padEnd(15)} ${sec.toFixed(1)} s (${steps} steps × ${runs.length} runs)`);
     }
   }
@@ -397,26 +490,37 @@ async function main(): Promise<void> {
   }
 
   const rows: Row[] = [];
-  for (const d of datasets) for (const b of bits) for (const m of METHODS) {
+  for (const d of datasets) for (const b of bits) for (const m of methods) {
     const rs = results.filter((r) => r.dataset === d && r.bits === b && r.method === m);
-    rows.push({
+    const row: Row = {
       dataset: d, bits: b, method: m,
       mse_mean: mean(rs.map((r) => r.mse)), mse_std: std(rs.map((r) => r.mse)),
       dead_codewords: mean(rs.map((r) => r.dead)), dead_codewords_max: Math.max(...rs.map((r) => r.dead)),
       seeds: rs.length,
-    });
+    };
+    if (m === 'SF-DiVeQ') row.curve_mse_mean = mean(rs.map((r) => r.curveMse ?? NaN));
+    rows.push(row);
   }
-  const suffix = (p.name === 'quick' ? '' : `-${p.name}`) + (tag ? `-${tag}` : '');
+  const baseSuffix = (p.name === 'quick' ? '' : `-${p.name}`) + (tag ? `-${tag}` : '');
+  const suffix = baseSuffix + (methodsTag ? `-${methodsTag}` : '');
+  // Rows of methods not run here, from the same profile's results file (same data, seeds and starts).
+  const baseFile = `toy${baseSuffix}.json`;
+  const shownRows = rows.slice();
+  if (methodsTag && existsSync(path.join(dir, baseFile))) {
+    const earlier = JSON.parse(readFileSync(path.join(dir, baseFile), 'utf8')) as Row[];
+    for (const r of earlier) if (!methods.includes(r.method) && bits.includes(r.bits) && datasets.includes(r.dataset)) shownRows.push({ ...r, from: baseFile });
+  }
   writeFileSync(path.join(dir, `toy${suffix}.json`), JSON.stringify(rows, null, 2) + '\n');
-  writeFileSync(path.join(dir, `toy${suffix}-meta.json`), JSON.stringify({ profile: p, lr: LR, beta: BETA, seeds: SEEDS, backend, seconds: +seconds.toFixed(1), cpu_seconds: +cpuSeconds.toFixed(1), timing, date: new Date().toISOString() }, null, 2) + '\n');
-  writeFileSync(path.join(dir, `toy${suffix}.md`), markdown(rows, p, seconds, cpuSeconds, backend, bits, datasets));
+  writeFileSync(path.join(dir, `toy${suffix}-meta.json`), JSON.stringify({ profile: p, methods, lr: LR, beta: BETA, diveq_noise_std: DIVEQ_NOISE, seeds: SEEDS, backend, seconds: +seconds.toFixed(1), cpu_seconds: +cpuSeconds.toFixed(1), timing, date: new Date().toISOString() }, null, 2) + '\n');
+  const md = markdown(shownRows, p, seconds, cpuSeconds, backend, bits, datasets, methods);
+  writeFileSync(path.join(dir, `toy${suffix}.md`), md);
   if (bits.includes(8) && datasets.includes('swiss-roll')) {
-    const pick = (m: Method) => results.find((r) => r.dataset === 'swiss-roll' && r.bits === 8 && r.seed === 1 && r.method === m)!.codebook;
+    const books: Partial<Record<Method, Float32Array>> = {};
+    for (const m of methods) books[m] = results.find((r) => r.dataset === 'swiss-roll' && r.bits === 8 && r.seed === 1 && r.method === m)!.codebook;
     const sr = runs.find((r) => r.dataset === 'swiss-roll' && r.seed === 1)!;
-    const svg = await codebookSvg(sr.data, { NSVQ: pick('NSVQ'), STE: pick('STE'), MiniBatchKmeans: pick('MiniBatchKmeans') });
-    writeFileSync(path.join(dir, `toy${suffix}-swissroll-8bit.svg`), svg);
+    writeFileSync(path.join(dir, `toy${suffix}-swissroll-8bit.svg`), await codebookSvg(sr.data, books));
   }
-  console.log(markdown(rows, p, seconds, cpuSeconds, backend, bits, datasets));
+  console.log(md);
 }
 
 main().catch((e) => {

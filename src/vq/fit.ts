@@ -1,8 +1,9 @@
 /**
  * One training step of a quantizer on its own (the toy study, tests, codebook warm-up): the task
  * loss is the MSE between x and the quantizer output, plus the quantizer's auxiliary loss. For
- * NSVQ that MSE equals the true quantization MSE (eq. 9 keeps the error norm), for STE/EMA/k-means
- * the straight-through output also has the true MSE. Quantizers without trainable variables (EMA,
+ * NSVQ and DiVeQ that MSE equals the true quantization MSE (both keep the error norm), for
+ * STE/EMA/k-means and the rotation trick the output is the codeword itself; for SF-DiVeQ it is the
+ * MSE to the dithered point on the selected segment. Quantizers without trainable variables (EMA,
  * k-means) update themselves inside the forward. Codebook replacement runs after the update.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -12,6 +12,9 @@ export {
 export { STE, type STEOptions } from './ste.js';
 export { EMA, type EMAOptions } from './ema.js';
 export { MiniBatchKMeans, type MiniBatchKMeansOptions } from './minibatch-kmeans.js';
+export { DiVeQ, type DiVeQOptions, diveq, diveqError } from './diveq.js';
+export { SFDiVeQ, type SFDiVeQOptions, sfDiveq, ditheredPoints, nearestOnSegments, type SegmentProjection } from './sf-diveq.js';
+export { RotationTrick, type RotationTrickOptions, rotateTo } from './rotation.js';
 export {
   CodebookReplacer, ReplacementSchedule, replaceDeadCodewords, REPLACEMENT_DEFAULTS,
   type ReplacementOptions, type ReplacementReport,

@@ -1,21 +1,24 @@
 /**
  * The call shape shared by every vector quantizer in src/vq (NSVQ, STE, EMA, mini-batch
- * k-means; MultiStageNSVQ returns per-stage indices), after vector-quantize-pytorch:
+ * k-means, DiVeQ, SF-DiVeQ, the rotation trick; MultiStageNSVQ returns per-stage indices), after
+ * vector-quantize-pytorch:
  * `forward(x) → { quantized, indices, loss }`.
  *
  * - `quantized` replaces x downstream. In training it is differentiable: NSVQ's x̂' (paper eq. 9),
- *   or the straight-through x + sg(c − x) for STE / EMA / k-means. With `training: false` it is
+ *   the straight-through x + sg(c − x) for STE / EMA / k-means, DiVeQ's / SF-DiVeQ's
+ *   reparameterised error, or the rotation trick's sg(λR)·x. With `training: false` it is
  *   the hard nearest codeword (still differentiable w.r.t. the codebook).
  * - `indices` are the hard nearest-codeword indices, found outside autodiff by the exact TS
  *   kernel (search.ts).
  * - `loss` is the quantizer's own auxiliary loss to add to the task loss: zero for NSVQ,
- *   codebook + β·commitment for STE, β·commitment for EMA, zero for k-means.
+ *   codebook + β·commitment for STE and the rotation trick, β·commitment for EMA, zero for
+ *   k-means, DiVeQ and SF-DiVeQ. SF-DiVeQ's `indices` are segment indices (see sf-diveq.ts).
  *
  * `quantize()` is inference on plain Float32Arrays (no TF.js): indices + codewords.
  */
 import type * as tf from '@tensorflow/tfjs';
 
-export type QuantizerKind = 'nsvq' | 'ste' | 'ema' | 'kmeans';
+export type QuantizerKind = 'nsvq' | 'ste' | 'ema' | 'kmeans' | 'diveq' | 'sf-diveq' | 'rotation';
 
 export interface ForwardOptions {
   /** Training forward (default true). false = hard nearest codeword, no side effects. */
