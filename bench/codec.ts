@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSpeech } from '../src/audio/load.js';
 import { decodeSpeech, encodeSpeech } from '../src/codec/codec.js';
-import { BITRATES } from '../src/codec/modes.js';
+import { BITRATES } from '../src/coding/modes.js';
 import { loadModel, modelFilePath, type CodecModel } from '../src/model/codec-model.js';
 import { buildSyntheticModel, syntheticSpeechLike } from '../src/model/synthetic-model.js';
 import { NearestSearcher } from '../src/model/msvq-search.js';

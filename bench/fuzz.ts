@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeSpeech } from '../src/codec/codec.js';
 import { fuzzDecoder, type FuzzReport } from '../src/codec/fuzz.js';
-import { BITRATES } from '../src/codec/modes.js';
+import { BITRATES } from '../src/coding/modes.js';
 import { existsSync } from 'node:fs';
 import { loadModel, modelFilePath } from '../src/model/codec-model.js';
 import { buildSyntheticModel, syntheticSpeechLike } from '../src/model/synthetic-model.js';

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import type * as vl from 'vega-lite';
-import type { Bitrate } from '../src/codec/modes.js';
+import type { Bitrate } from '../src/coding/modes.js';
 import { encodeSpeech, decodeSpeech } from '../src/codec/codec.js';
 import { readHeader } from '../src/coding/container.js';
 import { lossMask, maskStats } from '../src/codec/loss-pattern.js';

@@ -19,7 +19,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { BITRATES, type Bitrate, parseBitrate } from '../src/codec/modes.js';
+import { BITRATES, type Bitrate, parseBitrate } from '../src/coding/modes.js';
 import { encodeSpeech, decodeSpeech } from '../src/codec/codec.js';
 import { scorePair } from '../src/eval/metrics.js';
 import { loadSpeech } from '../src/audio/load.js';

@@ -40,7 +40,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import * as vl from 'vega-lite';
 import * as vega from 'vega';
-import { initTfBackend, describeBackend } from '../src/train/tf-backend.js';
+import { initTfBackend, describeBackend } from '../src/vq/tf-backend.js';
 import { Rng } from '../src/vq/random.js';
 import { nearestCodewords } from '../src/vq/search.js';
 import { noiseSubstitution } from '../src/vq/nsvq.js';

@@ -27,7 +27,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initTfBackend } from '../src/train/tf-backend.js';
+import { initTfBackend } from '../src/vq/tf-backend.js';
 import { Trainer } from '../src/train/trainer.js';
 import { prepareTrainingData } from '../src/train/dataset.js';
 import { BatchStream } from '../src/train/batch-stream.js';

@@ -9,7 +9,7 @@ export { encodeSpeech, decodeSpeech, checkModelMatches } from './codec/codec.js'
 export { Encoder } from './codec/encoder.js';
 export { Decoder } from './codec/decoder.js';
 export { type LossSpec, lossMask, maskStats, parseLostFrames } from './codec/loss-pattern.js';
-export { BITRATES, type Bitrate, frameBits, frameBytes, parseBitrate, isBitrate } from './codec/modes.js';
+export { BITRATES, type Bitrate, frameBits, frameBytes, parseBitrate, isBitrate } from './coding/modes.js';
 export { type StreamHeader, readHeader, writeHeader, HEADER_BYTES } from './coding/container.js';
 
 // Model file.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BITRATES, frameBits, parseBitrate } from '../src/codec/modes.js';
+import { BITRATES, frameBits, parseBitrate } from '../src/coding/modes.js';
 import { decodeSpeech, encodeSpeech } from '../src/codec/codec.js';
 import { Encoder } from '../src/codec/encoder.js';
 import { Decoder } from '../src/codec/decoder.js';

@@ -6,7 +6,7 @@
  * with a normal run.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Bitrate } from '../src/codec/modes.js';
+import type { Bitrate } from '../src/coding/modes.js';
 import { decodeSpeech, encodeSpeech } from '../src/codec/codec.js';
 import type { FrameFields } from '../src/coding/frame-coder.js';
 import { readHeader } from '../src/coding/container.js';

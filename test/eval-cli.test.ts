@@ -12,7 +12,7 @@ import { parseXml, svgTexts } from './helpers/eval-xml.js';
 import { writeWav16 } from '../src/audio/wav-write.js';
 import { loadSpeech } from '../src/audio/load.js';
 import { encodeSpeech, decodeSpeech } from '../src/codec/codec.js';
-import type { Bitrate } from '../src/codec/modes.js';
+import type { Bitrate } from '../src/coding/modes.js';
 import { scorePair } from '../src/eval/metrics.js';
 import { loadModel, serializeModel } from '../src/model/codec-model.js';
 import { defaultAnalysisMatrix, defaultSynthesisMatrix } from '../src/model/default-envelope.js';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../src/vq/random.js';
-import { initTfBackend } from '../src/train/tf-backend.js';
+import { initTfBackend } from '../src/vq/tf-backend.js';
 import { Trainer, type TrainerState } from '../src/train/trainer.js';
 import { cellBitsAndGradReference, laplaceCellBits, setReferenceCellBits, sumCellBitsAndGrad, sumCellBitsOfLogScale, sumCellBitsOfVariance } from '../src/train/spectrum-bits.js';
 

@@ -11,7 +11,7 @@ import { writeWav16 } from '../src/audio/wav-write.js';
 import { encodeSpeech, decodeSpeech } from '../src/codec/codec.js';
 import { loadModel, parseModel, serializeModel } from '../src/model/codec-model.js';
 import { Rng } from '../src/vq/random.js';
-import { initTfBackend } from '../src/train/tf-backend.js';
+import { initTfBackend } from '../src/vq/tf-backend.js';
 import { Trainer, type ValidationResult } from '../src/train/trainer.js';
 import { BEST_DIR_NAME, meanValidationBits } from '../src/train/run-training.js';
 import { laplaceCellBits, laplaceCellBitsTf, sumCellBitsOfLogScale } from '../src/train/spectrum-bits.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeBackend, initTfBackend } from '../src/train/tf-backend.js';
+import { describeBackend, initTfBackend } from '../src/vq/tf-backend.js';
 
 afterAll(async () => {
   await tf.setBackend('cpu');

@@ -7,7 +7,7 @@
  */
 // Direct imports rather than the nsvq-codec/web barrel: the page itself needs only these small
 // modules, and the barrel would pull the codec's tables into main.js too (the worker has them).
-import { BITRATES, type Bitrate } from '../src/codec/modes.js';
+import { BITRATES, type Bitrate } from '../src/coding/modes.js';
 import { probeAudio } from '../src/audio/probe.js';
 import { wav16File } from '../src/audio/wav-bytes.js';
 import type { CompressedDecoder } from '../src/web/index.js';

@@ -8,7 +8,7 @@ import { readdirSync, unlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { parseBitrate } from '../codec/modes.js';
+import { parseBitrate } from '../coding/modes.js';
 import { EXIT_INTERNAL_ERROR, UserError } from '../errors.js';
 import { loadModel } from '../model/codec-model.js';
 import { BatchJobRunner, type BatchJobOptions } from './batch-job.js';

@@ -3,7 +3,7 @@
  */
 import { openSpeechStream } from '../audio/stream.js';
 import { Encoder } from '../codec/encoder.js';
-import { parseBitrate } from '../codec/modes.js';
+import { parseBitrate } from '../coding/modes.js';
 import { FORMAT_VERSION, HEADER_BYTES, MAX_ORIGINAL_RATE, MIN_ORIGINAL_RATE, codedLength, frameCountFor, writeHeader } from '../coding/container.js';
 import { UserError } from '../errors.js';
 import { loadModel, type CodecModel } from '../model/codec-model.js';

@@ -1,7 +1,7 @@
 /**
  * `info`: the header fields of a bitstream, as text or JSON.
  */
-import { frameBytes } from '../codec/modes.js';
+import { frameBytes } from '../coding/modes.js';
 import { codedLength } from '../coding/container.js';
 import { openStreamFile } from './stream-file.js';
 

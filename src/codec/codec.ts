@@ -9,7 +9,7 @@ import { Decoder } from './decoder.js';
 import { Encoder } from './encoder.js';
 import { checkModelMatches } from './model-check.js';
 import { UserError } from '../errors.js';
-import type { Bitrate } from './modes.js';
+import type { Bitrate } from '../coding/modes.js';
 import type { DecoderTuning } from '../coding/post-filter.js';
 import type { EncoderTuning } from '../coding/frame-coder.js';
 

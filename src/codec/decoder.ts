@@ -19,7 +19,7 @@ import { FrameDecoder } from '../coding/frame-coder.js';
 import { Concealer } from './concealment.js';
 import type { DecoderTuning } from '../coding/post-filter.js';
 import { HarmonicPostFilter } from '../coding/harmonic-post-filter.js';
-import type { Bitrate } from './modes.js';
+import type { Bitrate } from '../coding/modes.js';
 
 export class Decoder {
   readonly frameBytes: number;

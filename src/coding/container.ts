@@ -16,7 +16,7 @@
  *  28  4  CRC-32 of bytes 0..27
  */
 import { CorruptDataError } from '../errors.js';
-import { BITRATES, frameBytes, modeIndexOf, type Bitrate } from '../codec/modes.js';
+import { BITRATES, frameBytes, modeIndexOf, type Bitrate } from './modes.js';
 import { crc32 } from '../model/model-format.js';
 
 export const HEADER_BYTES = 32;

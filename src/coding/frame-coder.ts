@@ -5,8 +5,8 @@
  * exactly on every JavaScript engine, and why each input of a symbol decision is
  * engine-independent) are in docs/bitstream.md.
  */
-import type { Bitrate } from '../codec/modes.js';
-import { frameBits, frameBytes } from '../codec/modes.js';
+import type { Bitrate } from './modes.js';
+import { frameBits, frameBytes } from './modes.js';
 import { portableExp, portableLog } from '../dsp/portable-math.js';
 import { ENVELOPE_FLOOR, type CodecModel } from '../model/model-format.js';
 import {

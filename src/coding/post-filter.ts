@@ -4,7 +4,7 @@
  * frame, and the settings of the time-domain harmonic post-filter (harmonic-post-filter.ts). They change output values only, never a symbol the decoder reads, so they may use
  * Math.* freely (determinism audit in docs/bitstream.md).
  */
-import type { Bitrate } from '../codec/modes.js';
+import type { Bitrate } from './modes.js';
 
 export interface DecoderTuning {
   /** Noise-fill level, × the Laplacian's in-dead-zone RMS × Δ_k (DESIGN §1 item 2: 0.4). */

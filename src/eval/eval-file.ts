@@ -8,7 +8,7 @@
  */
 import { loadSpeech } from '../audio/load.js';
 import { encodeSpeech, decodeSpeech } from '../codec/codec.js';
-import type { Bitrate } from '../codec/modes.js';
+import type { Bitrate } from '../coding/modes.js';
 import { loadModel, type CodecModel } from '../model/codec-model.js';
 import { UserError } from '../errors.js';
 import { scorePair } from './metrics.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { displayPath } from '../util/display-path.js';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
-import { BITRATES, parseBitrate, type Bitrate } from '../codec/modes.js';
+import { BITRATES, parseBitrate, type Bitrate } from '../coding/modes.js';
 import { loadModel } from '../model/codec-model.js';
 import { parseExternalSpec } from './external-codec.js';
 import { scanAudioFiles } from '../audio/scan.js';

@@ -35,7 +35,7 @@ import { BatchStream, type BatchStreamStats } from './batch-stream.js';
 import { prepareTrainingData, type PreparedData } from './dataset.js';
 import { defaultCacheDir } from './features.js';
 import { evenlySpacedFrames, FeatureWorkers } from './frame-store.js';
-import { initTfBackend, type BackendChoice } from './tf-backend.js';
+import { initTfBackend, type BackendChoice } from '../vq/tf-backend.js';
 import { ENTROPY_MODEL_KIND, Trainer, type Estimator, type StepStats, type TrainerConfig, type ValidationResult } from './trainer.js';
 
 export type TrainBackend = 'auto' | 'wasm' | 'cpu' | 'tensorflow';

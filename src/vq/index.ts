@@ -23,4 +23,4 @@ export { CodebookUsage, perplexityOf, usageCounts } from './usage.js';
 export { trainStep, type StepResult } from './fit.js';
 export { nearestCodewords, nearestCodewordsNaive, codewordNorms } from './search.js';
 export { SearchPool, nearestCodewordsParallel } from './search-pool.js';
-export { initTfBackend, describeBackend, type BackendChoice, type BackendInfo } from '../train/tf-backend.js';
+export { initTfBackend, describeBackend, type BackendChoice, type BackendInfo } from './tf-backend.js';

@@ -10,7 +10,7 @@ export * from '../errors.js';
 export { encodeSpeech, decodeSpeech, checkModelMatches, originalLengthFor } from '../codec/codec.js';
 export { Encoder } from '../codec/encoder.js';
 export { Decoder } from '../codec/decoder.js';
-export { BITRATES, type Bitrate, frameBits, frameBytes, parseBitrate, isBitrate } from '../codec/modes.js';
+export { BITRATES, type Bitrate, frameBits, frameBytes, parseBitrate, isBitrate } from '../coding/modes.js';
 export { type StreamHeader, readHeader, writeHeader, HEADER_BYTES, CODEC_RATE, FORMAT_VERSION, codedLength, frameCountFor } from '../coding/container.js';
 
 // Model.
