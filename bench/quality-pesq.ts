@@ -27,7 +27,7 @@ import { loadModel, packageRoot } from '../src/model/codec-model.js';
 import { scanAudioFolders } from '../src/audio/scan.js';
 import { writeFileAtomic } from '../src/util/atomic-file.js';
 import type { DecoderTuning } from '../src/coding/post-filter.js';
-import type { EncoderTuning } from '../src/coding/frame-coder.js';
+import type { EncoderTuning } from '../src/coding/frame-encoder.js';
 
 interface Variant { name: string; dec: Record<string, Record<string, number>>; enc: Record<string, Record<string, number>> }
 interface WorkerInput { files: string[]; bitrates: Bitrate[]; variants: Variant[] }

@@ -4,7 +4,7 @@ import { decodeSpeech, encodeSpeech } from '../src/codec/codec.js';
 import { Decoder } from '../src/codec/decoder.js';
 import { Encoder } from '../src/codec/encoder.js';
 import { HEADER_BYTES, readHeader } from '../src/coding/container.js';
-import { FrameDecoder } from '../src/coding/frame-coder.js';
+import { FrameDecoder } from '../src/coding/frame-decoder.js';
 import { UserError } from '../src/errors.js';
 import type { CodecModel } from '../src/model/codec-model.js';
 import { ENTROPY_MODEL_KINDS, LAPLACE_LOG_SCALE_PER_BIN, scaleIndexOffsets } from '../src/model/entropy-model.js';

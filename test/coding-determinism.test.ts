@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scaleStepsOfSquare } from '../src/coding/frame-coder.js';
+import { scaleStepsOfSquare } from '../src/coding/frame-shape.js';
 import { NearestSearcher } from '../src/model/msvq-search.js';
 import { mulberry32 } from './helpers/signals.js';
 

@@ -1,6 +1,6 @@
 /**
  * The decoder's symbol decisions must not depend on the engine's Math.exp/log/cos/… (issue 5
- * "Determinism"; audit in src/coding/frame-coder.ts). These tests re-import the codec into a
+ * "Determinism"; audit in docs/bitstream.md). These tests re-import the codec into a
  * fresh module graph while those Math functions are perturbed, so that module-level tables
  * (twiddles, lag window, …) and per-frame calls both see the perturbed versions, and compare
  * with a normal run.
@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Bitrate } from '../src/coding/modes.js';
 import { decodeSpeech, encodeSpeech } from '../src/codec/codec.js';
-import type { FrameFields } from '../src/coding/frame-coder.js';
+import type { FrameFields } from '../src/coding/frame-shape.js';
 import { readHeader } from '../src/coding/container.js';
 import { type CodecModel, loadModel } from '../src/model/codec-model.js';
 import { buildSyntheticModel, syntheticSpeechLike } from '../src/model/synthetic-model.js';

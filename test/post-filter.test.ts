@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { HarmonicPostFilter } from '../src/coding/harmonic-post-filter.js';
 import { DEFAULT_TUNING, FormantPostFilter, NEUTRAL_TUNING, tuningFor } from '../src/coding/post-filter.js';
-import { FrameDecoder, FrameEncoder } from '../src/coding/frame-coder.js';
+import { FrameDecoder } from '../src/coding/frame-decoder.js';
+import { FrameEncoder } from '../src/coding/frame-encoder.js';
 import { Decoder } from '../src/codec/decoder.js';
 import { encodeSpeech, decodeSpeech } from '../src/codec/codec.js';
 import { HEADER_BYTES } from '../src/coding/container.js';

@@ -11,7 +11,7 @@ import { checkModelMatches } from './model-check.js';
 import { UserError } from '../errors.js';
 import type { Bitrate } from '../coding/modes.js';
 import type { DecoderTuning } from '../coding/post-filter.js';
-import type { EncoderTuning } from '../coding/frame-coder.js';
+import type { EncoderTuning } from '../coding/frame-encoder.js';
 
 export type { StreamHeader } from '../coding/container.js';
 export { checkModelMatches };

@@ -15,7 +15,7 @@ import { MdctSynthesizer } from '../dsp/mdct-stream.js';
 import { HOP } from '../dsp/window.js';
 import { CorruptDataError } from '../errors.js';
 import type { CodecModel } from '../model/model-format.js';
-import { FrameDecoder } from '../coding/frame-coder.js';
+import { FrameDecoder } from '../coding/frame-decoder.js';
 import { Concealer } from './concealment.js';
 import type { DecoderTuning } from '../coding/post-filter.js';
 import { HarmonicPostFilter } from '../coding/harmonic-post-filter.js';

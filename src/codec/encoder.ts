@@ -5,7 +5,7 @@
 import { MdctAnalyzer } from '../dsp/mdct-stream.js';
 import { HOP } from '../dsp/window.js';
 import type { CodecModel } from '../model/model-format.js';
-import { FrameEncoder, type EncoderTuning } from '../coding/frame-coder.js';
+import { FrameEncoder, type EncoderTuning } from '../coding/frame-encoder.js';
 import type { Bitrate } from '../coding/modes.js';
 
 /** Input samples are clamped to ±MAX_SAMPLE (30 dB above full scale); NaN/±∞ become 0. */
