@@ -17,7 +17,7 @@ import { CorruptDataError } from '../errors.js';
 import type { CodecModel } from '../model/codec-model.js';
 import { FrameDecoder } from '../coding/frame-coder.js';
 import { Concealer } from './concealment.js';
-import type { DecoderTuning } from '../coding/post-filter.js';
+import { harmonicBandWeights, type DecoderTuning } from '../coding/post-filter.js';
 import { HarmonicPostFilter } from '../coding/harmonic-post-filter.js';
 import type { Bitrate } from './modes.js';
 
@@ -29,13 +29,19 @@ export class Decoder {
   private readonly coeffs: Float64Array;
   private readonly concealer = new Concealer(HOP);
   private readonly harmonic: HarmonicPostFilter;
+  /** MDCT-domain band of the harmonic post-filter (tuning.harmonicSplitHz): bin weights, synthesis and scratch. */
+  private readonly band: { weights: Float64Array; synth: MdctSynthesizer; coeffs: Float64Array; coded: number; source: MdctSynthesizer | null } | null;
 
   /** `tuning` overrides the mode's decoder tools (post-filter.ts DEFAULT_TUNING), for experiments. */
   constructor(model: CodecModel, bitrate: Bitrate, tuning: Partial<DecoderTuning> = {}) {
     this.bitrate = bitrate;
     this.frames = new FrameDecoder(model, bitrate, tuning);
     this.frameBytes = this.frames.frameBytes;
-    this.harmonic = new HarmonicPostFilter(HOP, this.frames.tuning.harmonicCutoffHz);
+    const t = this.frames.tuning;
+    const weights = t.harmonicStrength > 0 ? harmonicBandWeights(t, model.bins) : null;
+    const coded = t.harmonicCodedWeight;
+    this.band = weights ? { weights, synth: new MdctSynthesizer(HOP), coeffs: new Float64Array(model.bins), coded, source: coded !== 1 ? new MdctSynthesizer(HOP) : null } : null;
+    this.harmonic = new HarmonicPostFilter(HOP, this.band ? 0 : t.harmonicCutoffHz);
     this.coeffs = new Float64Array(model.bins);
   }
 
@@ -49,7 +55,7 @@ export class Decoder {
     this.concealer.good({ coeffs: this.coeffs, envelope: this.frames.envelope, combLag: this.frames.lastCombLag });
     const raw = this.synth.push(this.coeffs);
     this.concealer.record(raw);
-    return this.postFilter(raw);
+    return this.postFilter(raw, true);
   }
 
   /** HOP samples for a lost frame (packet-loss concealment). */
@@ -57,17 +63,37 @@ export class Decoder {
     this.concealer.conceal(this.synth.peekTail(), this.coeffs);
     const raw = this.synth.push(this.coeffs);
     this.concealer.record(raw);
-    return this.postFilter(raw);
+    return this.postFilter(raw, false);
   }
 
   /**
    * The mode's output-only tools on a typed copy of the synthesis. Concealment extrapolates the
    * unfiltered signal; the post-filter runs on lost frames too, so its state stays continuous.
    */
-  private postFilter(raw: Float64Array): Float32Array {
+  private postFilter(raw: Float64Array, good: boolean): Float32Array {
     const y = new Float32Array(raw); // typed copy (Float32Array.from iterates)
     const strength = this.frames.tuning.harmonicStrength;
-    if (strength > 0) this.harmonic.apply(y, this.frames.lastCombLag, strength);
+    const b = this.band;
+    if (b === null) {
+      if (strength > 0) this.harmonic.apply(y, this.frames.lastCombLag, strength);
+      return y;
+    }
+    // The current frame's low band: the same coefficients, weighted per bin, through another
+    // IMDCT and overlap-add (the split is linear and has no phase error). With a coded-bin weight
+    // the correction comes from a third synthesis whose nonzero coded bins (of a good frame;
+    // a concealed frame has none) are weighted down.
+    const { weights, coeffs } = b;
+    for (let k = 0; k < coeffs.length; k++) coeffs[k] = this.coeffs[k] * weights[k];
+    const band = b.synth.push(coeffs);
+    let source: Float64Array | undefined;
+    if (b.source !== null) {
+      if (good) {
+        const m = this.frames.magnitudes;
+        for (let k = 0; k < coeffs.length; k++) if (m[k] > 0) coeffs[k] *= b.coded;
+      }
+      source = b.source.push(coeffs);
+    }
+    this.harmonic.apply(y, this.frames.lastCombLag, strength, band, source);
     return y;
   }
 

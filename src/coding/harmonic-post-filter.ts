@@ -26,6 +26,8 @@ export class HarmonicPostFilter {
   private readonly hop: number;
   /** Unfiltered decoded samples: MAX_PERIOD + 1 of history, then the current frame. */
   private readonly buf: Float64Array;
+  /** The same for the correction's own source, when apply() is given one (else buf). */
+  private readonly sbuf: Float64Array;
   private readonly corr = new Float64Array(MAX_PERIOD + 3);
   private prevT = 0;
   private prevA = 0;
@@ -39,6 +41,7 @@ export class HarmonicPostFilter {
   constructor(hop: number, cutoffHz = 0, sampleRate = 16000) {
     this.hop = hop;
     this.buf = new Float64Array(MAX_PERIOD + 2 + hop);
+    this.sbuf = new Float64Array(MAX_PERIOD + 2 + hop);
     if (cutoffHz > 0 && cutoffHz < sampleRate / 2) {
       const w0 = (2 * Math.PI * cutoffHz) / sampleRate;
       const alpha = Math.sin(w0) / (2 * Math.SQRT1_2);
@@ -50,13 +53,25 @@ export class HarmonicPostFilter {
 
   /**
    * Filter one frame `y` (hop samples) in place. `combLag` is the frame's comb lag index, or −1;
-   * `strength` (0 … 1) scales the tap.
+   * `strength` (0 … 1) scales the tap. With `band` (hop samples: the low band of the same frame,
+   * synthesized from its MDCT bins below a split, see decoder.ts) the period is refined on and
+   * the correction k·(b[n − T] − b[n]) taken from the band signal b, so the correction has no
+   * phase error against y; use cutoffHz 0 then (one filter keeps one kind of history). With
+   * `source` too, the period is refined on `band` and the correction taken from `source` (e.g.
+   * the band with its coded bins weighted down). Pass the same kinds of argument every frame.
    */
-  apply(y: Float32Array, combLag: number, strength: number): void {
+  apply(y: Float32Array, combLag: number, strength: number, band?: ArrayLike<number>, source?: ArrayLike<number>): void {
     const { hop, buf } = this;
     const H = MAX_PERIOD + 2;
+    const src = band ?? y;
     buf.copyWithin(0, hop);
-    for (let n = 0; n < hop; n++) buf[H + n] = y[n];
+    for (let n = 0; n < hop; n++) buf[H + n] = src[n];
+    let cb = buf;
+    if (source !== undefined) {
+      cb = this.sbuf;
+      cb.copyWithin(0, hop);
+      for (let n = 0; n < hop; n++) cb[H + n] = source[n];
+    }
     let T = 0;
     let a = 0;
     if (combLag >= 0 && strength > 0) {
@@ -99,10 +114,10 @@ export class HarmonicPostFilter {
     const pk = pA / (1 + pA);
     const lp = this.lp;
     for (let n = 0; n < hop; n++) {
-      const x = buf[H + n];
-      let c = k > 0 ? k * (delayed(buf, H + n, T) - x) : 0;
+      const x = cb[H + n];
+      let c = k > 0 ? k * (delayed(cb, H + n, T) - x) : 0;
       if (n < FADE && (pA !== a || pT !== T)) {
-        const old = pk > 0 ? pk * (delayed(buf, H + n, pT) - x) : 0;
+        const old = pk > 0 ? pk * (delayed(cb, H + n, pT) - x) : 0;
         c = old + ((n + 0.5) / FADE) * (c - old);
       }
       if (lp !== null) {
@@ -113,7 +128,7 @@ export class HarmonicPostFilter {
         this.y1 = v;
         c = v;
       }
-      y[n] = x + c;
+      y[n] += c;
     }
     this.prevT = T;
     this.prevA = a;

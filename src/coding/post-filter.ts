@@ -20,8 +20,21 @@ export interface DecoderTuning {
   formantSmoothBins: number;
   /** Tap strength of the harmonic post-filter (harmonic-post-filter.ts; 0 = off). */
   harmonicStrength: number;
-  /** Band of the harmonic post-filter: below this many Hz (0 = the whole band). */
+  /** Band of the harmonic post-filter: below this many Hz (0 = the whole band), by a causal biquad on the correction. */
   harmonicCutoffHz: number;
+  /**
+   * Band of the harmonic post-filter by an MDCT-domain split instead (0 = off, then
+   * harmonicCutoffHz applies): the correction is taken from the signal synthesized from the bins
+   * below this many Hz, weighted 1 up to harmonicTaperHz below it and falling linearly to 0 there.
+   */
+  harmonicSplitHz: number;
+  harmonicTaperHz: number;
+  /**
+   * With the split, bins the frame coded as nonzero enter the correction at this weight (1 = as
+   * zero, noise-filled bins; < 1 spares finely coded content; the period is still refined on the
+   * whole band).
+   */
+  harmonicCodedWeight: number;
   /** Weighting γ and tilt (experiments only: must equal the encoder's; undefined = default). */
   weightGamma?: number;
   weightTilt?: number;
@@ -37,6 +50,9 @@ export const NEUTRAL_TUNING: Readonly<DecoderTuning> = {
   formantSmoothBins: 24,
   harmonicStrength: 0,
   harmonicCutoffHz: 0,
+  harmonicSplitHz: 0,
+  harmonicTaperHz: 0,
+  harmonicCodedWeight: 1,
 };
 
 /**
@@ -64,8 +80,25 @@ export function tuningFor(bitrate: Bitrate, override: Partial<DecoderTuning> = {
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`decoder tuning ${k} must be a finite number, got ${String(v)}`);
   }
+  if (t.harmonicSplitHz < 0 || t.harmonicTaperHz < 0) throw new RangeError('decoder tuning harmonicSplitHz and harmonicTaperHz must not be negative');
   if (t.formantSmoothBins < 1) throw new RangeError('decoder tuning formantSmoothBins must be at least 1');
   return t;
+}
+
+/**
+ * Per-bin weights of the harmonic post-filter's MDCT-domain band (DecoderTuning.harmonicSplitHz),
+ * or null when the split is off. Bin k is centred on (k + ½)·binHz.
+ */
+export function harmonicBandWeights(t: DecoderTuning, bins: number, binHz = 25): Float64Array | null {
+  if (!(t.harmonicSplitHz > 0)) return null;
+  const w = new Float64Array(bins);
+  const top = t.harmonicSplitHz;
+  const start = top - t.harmonicTaperHz;
+  for (let k = 0; k < bins; k++) {
+    const f = (k + 0.5) * binHz;
+    w[k] = f >= top ? 0 : f <= start ? 1 : (top - f) / (top - start);
+  }
+  return w;
 }
 
 /**
