@@ -93,6 +93,21 @@ describe('harmonic post-filter', () => {
   });
 });
 
+describe('harmonic band weights', () => {
+  it('are off without a split, 1 below the taper, linear in it, 0 above the split, scaled in the bass', () => {
+    expect(harmonicBandWeights(NEUTRAL_TUNING, 320)).toBeNull();
+    const w = harmonicBandWeights({ ...NEUTRAL_TUNING, harmonicSplitHz: 2000, harmonicTaperHz: 500, harmonicBassHz: 1000, harmonicBassWeight: 1.5 }, 320)!;
+    expect(w[10]).toBe(1.5); // 262.5 Hz
+    expect(w[39]).toBe(1.5); // 987.5 Hz
+    expect(w[40]).toBe(1); // 1012.5 Hz
+    expect(w[59]).toBe(1); // 1487.5 Hz
+    expect(w[70]).toBeCloseTo((2000 - 1762.5) / 500, 12);
+    expect(w[80]).toBe(0); // 2012.5 Hz
+    expect(w[319]).toBe(0);
+    expect(() => tuningFor(16400, { harmonicSplitHz: -1 })).toThrow(/must not be negative/);
+  });
+});
+
 describe('formant post-filter', () => {
   it('keeps the frame energy and deepens the valleys of the envelope', () => {
     const n = 320;
@@ -156,5 +171,32 @@ describe('decoder tuning', () => {
     }
     const changed = on.some((v, i) => v !== off[i]);
     expect(changed).toBe(combFrames > 0);
+  });
+});
+
+describe('encoder tuning', () => {
+  const model = buildSyntheticModel();
+
+  it('combMinSavingBits sets how readily the comb goes on, and streams stay decodable', () => {
+    const x = syntheticSpeechLike(1.5, 6);
+    const frames = analyzeSignal(Float64Array.from(x));
+    const combFrames = (threshold: number): number => {
+      const enc = new FrameEncoder(model, 16400, { combMinSavingBits: threshold });
+      const dec = new FrameDecoder(model, 16400);
+      const out = new Float64Array(model.bins);
+      let on = 0;
+      for (const f of frames) {
+        dec.decode(enc.encode(f), out);
+        if (dec.lastCombLag >= 0) on++;
+      }
+      return on;
+    };
+    const never = combFrames(1e9);
+    const usual = combFrames(9);
+    const eager = combFrames(-20);
+    expect(never).toBe(0);
+    expect(eager).toBeGreaterThan(usual);
+    expect(eager).toBeGreaterThan(frames.length / 2);
+    expect(() => new FrameEncoder(model, 8000, { combMinSavingBits: Number.NaN })).toThrow(/combMinSavingBits must be finite/);
   });
 });

@@ -35,6 +35,9 @@ export interface DecoderTuning {
    * whole band).
    */
   harmonicCodedWeight: number;
+  /** With the split, bins below this many Hz get harmonicBassWeight (a stronger tap on the lowest harmonics; 0 = none). */
+  harmonicBassHz: number;
+  harmonicBassWeight: number;
   /** Weighting γ and tilt (experiments only: must equal the encoder's; undefined = default). */
   weightGamma?: number;
   weightTilt?: number;
@@ -53,6 +56,8 @@ export const NEUTRAL_TUNING: Readonly<DecoderTuning> = {
   harmonicSplitHz: 0,
   harmonicTaperHz: 0,
   harmonicCodedWeight: 1,
+  harmonicBassHz: 0,
+  harmonicBassWeight: 1,
 };
 
 /**
@@ -97,6 +102,7 @@ export function harmonicBandWeights(t: DecoderTuning, bins: number, binHz = 25):
   for (let k = 0; k < bins; k++) {
     const f = (k + 0.5) * binHz;
     w[k] = f >= top ? 0 : f <= start ? 1 : (top - f) / (top - start);
+    if (f < t.harmonicBassHz) w[k] *= t.harmonicBassWeight;
   }
   return w;
 }
