@@ -129,10 +129,15 @@ describe('decoder tuning', () => {
     expect(() => new FrameEncoder(model, 8000, { roundingOffset: 1 })).toThrow(/roundingOffset must be in \[0, 1\)/);
   });
 
-  it('the shipped modes switch the post-filter on at 8 … 13.2 kbit/s only', () => {
-    expect(DEFAULT_TUNING[8000].harmonicStrength).toBeGreaterThan(0);
-    expect(DEFAULT_TUNING[13200].harmonicStrength).toBeGreaterThan(0);
-    expect(DEFAULT_TUNING[32000]).toEqual(NEUTRAL_TUNING);
+  it('the shipped modes run the post-filter at every rate: biquad band at 8/9.6, MDCT split from 13.2 kbit/s', () => {
+    for (const r of [8000, 9600] as const) {
+      expect(DEFAULT_TUNING[r].harmonicStrength).toBeGreaterThan(0);
+      expect(DEFAULT_TUNING[r].harmonicSplitHz).toBe(0);
+    }
+    for (const r of [13200, 16400, 24400, 32000] as const) {
+      expect(DEFAULT_TUNING[r].harmonicStrength).toBeGreaterThan(0);
+      expect(DEFAULT_TUNING[r].harmonicSplitHz).toBeGreaterThan(0);
+    }
   });
 
   it('changes output values only: every decoded field is the same with the tools on or off', () => {
@@ -156,19 +161,20 @@ describe('decoder tuning', () => {
     expect(differs).toBe(true); // the reconstruction shift moved some values
   });
 
-  it('the harmonic post-filter changes decoded samples only where the comb is on', () => {
+  it.each([8000, 16400, 32000] as const)('the harmonic post-filter changes decoded samples only where the comb is on (%i bit/s)', (rate) => {
     const x = syntheticSpeechLike(2, 5);
-    const bits = encodeSpeech(model, x, 8000);
+    const bits = encodeSpeech(model, x, rate);
     const on = decodeSpeech(model, bits).samples;
     const off = decodeSpeech(model, bits, undefined, { harmonicStrength: 0 }).samples;
     expect(on.length).toBe(off.length);
-    const dec = new Decoder(model, 8000);
+    const dec = new Decoder(model, rate);
     const fb = dec.frameBytes;
     let combFrames = 0;
     for (let j = 0; j * fb + HEADER_BYTES < bits.length; j++) {
       dec.decodeFrame(bits.subarray(HEADER_BYTES + j * fb, HEADER_BYTES + (j + 1) * fb));
       if (dec.frameDecoder.lastCombLag >= 0) combFrames++;
     }
+    expect(combFrames).toBeGreaterThan(0);
     const changed = on.some((v, i) => v !== off[i]);
     expect(changed).toBe(combFrames > 0);
   });
