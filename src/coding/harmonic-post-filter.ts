@@ -9,7 +9,10 @@
  * fractional step; a = strength × correlation, 0 below MIN_CORRELATION or when the comb is off.
  * Written as z = y + LP(k·(y[n − T] − y[n])), k = a/(1 + a): with LP a 2nd-order Butterworth
  * low-pass (cutoff > 0) only the band below it is filtered, which keeps the finely coded high
- * band (pSNR, STOI) intact; cutoff 0 filters the whole band. Parameters move across a frame
+ * band (pSNR, STOI) intact; cutoff 0 filters the whole band. Its phase shift spoils the
+ * cancellation above ~1.5 kHz, so from 13.2 kbit/s the decoder instead passes the band signal
+ * (its MDCT bins below a split, through a second IMDCT: no phase error) and the filter takes the
+ * correction from it (apply's `band`, `source`). Parameters move across a frame
  * boundary by a crossfade of the two corrections over FADE samples. Output-only: Math.* is fine here (determinism audit in frame-coder.ts).
  */
 import { combSpacing } from '../model/entropy-model.js';
