@@ -30,7 +30,19 @@ export class Decoder {
   private readonly concealer = new Concealer(HOP);
   private readonly harmonic: HarmonicPostFilter;
   /** MDCT-domain band of the harmonic post-filter (tuning.harmonicSplitHz): bin weights, synthesis and scratch. */
-  private readonly band: { weights: Float64Array; synth: MdctSynthesizer; coeffs: Float64Array; coded: number; source: MdctSynthesizer | null } | null;
+  private readonly band: {
+    weights: Float64Array;
+    coeffs: Float64Array;
+    coded: number;
+    source: MdctSynthesizer;
+    corr: MdctSynthesizer | null;
+    /** Weighted coefficients of the last two frames whose source synthesis was skipped ([0] the older). */
+    pending: [Float64Array, Float64Array];
+    /** Frames skipped since the source synthesis last ran (its tail and the filter's source history are stale when > 0). */
+    skipped: number;
+  } | null;
+  /** Skip the correction source's IMDCT in frames without a correction (same output; false for tests). */
+  lazySource = true;
 
   /** `tuning` overrides the mode's decoder tools (post-filter.ts DEFAULT_TUNING), for experiments. */
   constructor(model: CodecModel, bitrate: Bitrate, tuning: Partial<DecoderTuning> = {}) {
@@ -40,7 +52,10 @@ export class Decoder {
     const t = this.frames.tuning;
     const weights = t.harmonicStrength > 0 ? harmonicBandWeights(t, model.bins) : null;
     const coded = t.harmonicCodedWeight;
-    this.band = weights ? { weights, synth: new MdctSynthesizer(HOP), coeffs: new Float64Array(model.bins), coded, source: coded !== 1 ? new MdctSynthesizer(HOP) : null } : null;
+    const corr = t.harmonicCorrOnBand !== 0 ? new MdctSynthesizer(HOP) : null;
+    this.band = weights
+      ? { weights, coeffs: new Float64Array(model.bins), coded, source: new MdctSynthesizer(HOP), corr, pending: [new Float64Array(model.bins), new Float64Array(model.bins)], skipped: 0 }
+      : null;
     this.harmonic = new HarmonicPostFilter(HOP, this.band ? 0 : t.harmonicCutoffHz);
     this.coeffs = new Float64Array(model.bins);
   }
@@ -78,22 +93,40 @@ export class Decoder {
       if (strength > 0) this.harmonic.apply(y, this.frames.lastCombLag, strength);
       return y;
     }
-    // The current frame's low band: the same coefficients, weighted per bin, through another
-    // IMDCT and overlap-add (the split is linear and has no phase error). With a coded-bin weight
-    // the correction comes from a third synthesis whose nonzero coded bins (of a good frame;
-    // a concealed frame has none) are weighted down.
+    // The correction's source: the same coefficients, weighted per bin (nonzero coded bins of a
+    // good frame further by the coded weight; a concealed frame has none), through another IMDCT
+    // and overlap-add, which is exactly that part of the output (the split is linear: no phase
+    // error). The period is refined on the whole output y, or (harmonicCorrOnBand) on the band
+    // without the coded weight, which costs a third IMDCT.
     const { weights, coeffs } = b;
     for (let k = 0; k < coeffs.length; k++) coeffs[k] = this.coeffs[k] * weights[k];
-    const band = b.synth.push(coeffs);
-    let source: Float64Array | undefined;
-    if (b.source !== null) {
-      if (good) {
-        const m = this.frames.magnitudes;
-        for (let k = 0; k < coeffs.length; k++) if (m[k] > 0) coeffs[k] *= b.coded;
-      }
-      source = b.source.push(coeffs);
+    const band = b.corr !== null ? b.corr.push(coeffs) : undefined;
+    if (good && b.coded !== 1) {
+      const m = this.frames.magnitudes;
+      for (let k = 0; k < coeffs.length; k++) if (m[k] > 0) coeffs[k] *= b.coded;
     }
-    this.harmonic.apply(y, this.frames.lastCombLag, strength, band, source);
+    const needed = this.harmonic.analyse(y, this.frames.lastCombLag, strength, band);
+    if (!needed && this.lazySource) {
+      // No correction in this frame: keep its coefficients and synthesize them only if a later
+      // frame needs this frame's source samples (its history reaches one frame back).
+      const older = b.pending[0];
+      b.pending[0] = b.pending[1];
+      b.pending[1] = older;
+      older.set(coeffs);
+      b.skipped++;
+      this.harmonic.skip();
+      return y;
+    }
+    let previous: Float64Array | undefined;
+    if (b.skipped > 0) {
+      // Catch up: after two or more skipped frames the synthesis tail is stale, and the frame
+      // before the last rebuilds it (its own output is not used); the last one's output is the
+      // history the correction reads. Same arithmetic as synthesizing every frame.
+      if (b.skipped >= 2) b.source.push(b.pending[0]);
+      previous = b.source.push(b.pending[1]);
+      b.skipped = 0;
+    }
+    this.harmonic.correct(y, b.source.push(coeffs), previous);
     return y;
   }
 

@@ -34,6 +34,9 @@ export class HarmonicPostFilter {
   private readonly corr = new Float64Array(MAX_PERIOD + 3);
   private prevT = 0;
   private prevA = 0;
+  /** Period and tap analyse() chose for the current frame. */
+  private curT = 0;
+  private curA = 0;
   /** Low-pass biquad (RBJ cookbook, Q = 1/√2) coefficients and its direct-form-I state. */
   private readonly lp: { b0: number; b1: number; b2: number; a1: number; a2: number } | null;
   private x1 = 0;
@@ -64,17 +67,22 @@ export class HarmonicPostFilter {
    * the band with its coded bins weighted down). Pass the same kinds of argument every frame.
    */
   apply(y: Float32Array, combLag: number, strength: number, band?: ArrayLike<number>, source?: ArrayLike<number>): void {
+    this.analyse(y, combLag, strength, band);
+    this.correct(y, source);
+  }
+
+  /**
+   * First half of apply(): take the frame into the history and choose the period and tap.
+   * Returns whether the frame gets a correction (its tap or the previous frame's is nonzero);
+   * when it does not, the caller may call skip() instead of correct() and need not produce the
+   * correction's source for this frame.
+   */
+  analyse(y: Float32Array, combLag: number, strength: number, band?: ArrayLike<number>): boolean {
     const { hop, buf } = this;
     const H = MAX_PERIOD + 2;
     const src = band ?? y;
     buf.copyWithin(0, hop);
     for (let n = 0; n < hop; n++) buf[H + n] = src[n];
-    let cb = buf;
-    if (source !== undefined) {
-      cb = this.sbuf;
-      cb.copyWithin(0, hop);
-      for (let n = 0; n < hop; n++) cb[H + n] = source[n];
-    }
     let T = 0;
     let a = 0;
     if (combLag >= 0 && strength > 0) {
@@ -111,6 +119,35 @@ export class HarmonicPostFilter {
         a = strength * Math.min(1, best);
       }
     }
+    this.curT = T;
+    this.curA = a;
+    return a > 0 || this.prevA > 0;
+  }
+
+  /** Second half of apply() after analyse() returned false: no correction, the source's history goes stale. */
+  skip(): void {
+    this.prevT = this.curT;
+    this.prevA = this.curA;
+  }
+
+  /**
+   * Second half of apply(): add the correction to y. It is taken from `source` (this frame's
+   * samples of the correction's own signal), or from the analysed signal when undefined.
+   * `previous`, the source's samples of the frame before, must be given after skip() (the
+   * history of the source is stale then).
+   */
+  correct(y: Float32Array, source?: ArrayLike<number>, previous?: ArrayLike<number>): void {
+    const { hop, buf } = this;
+    const H = MAX_PERIOD + 2;
+    let cb = buf;
+    if (source !== undefined) {
+      cb = this.sbuf;
+      if (previous !== undefined) for (let n = 0; n < H; n++) cb[n] = previous[hop - H + n];
+      else cb.copyWithin(0, hop);
+      for (let n = 0; n < hop; n++) cb[H + n] = source[n];
+    }
+    const T = this.curT;
+    const a = this.curA;
     const pT = this.prevT;
     const pA = this.prevA;
     const k = a / (1 + a);

@@ -35,6 +35,8 @@ export interface DecoderTuning {
    * whole band).
    */
   harmonicCodedWeight: number;
+  /** With the split, refine the period on the band signal (1, a third IMDCT) instead of the whole output (0). */
+  harmonicCorrOnBand: number;
   /** With the split, bins below this many Hz get harmonicBassWeight (a stronger tap on the lowest harmonics; 0 = none). */
   harmonicBassHz: number;
   harmonicBassWeight: number;
@@ -56,6 +58,7 @@ export const NEUTRAL_TUNING: Readonly<DecoderTuning> = {
   harmonicSplitHz: 0,
   harmonicTaperHz: 0,
   harmonicCodedWeight: 1,
+  harmonicCorrOnBand: 0,
   harmonicBassHz: 0,
   harmonicBassWeight: 1,
 };
