@@ -64,24 +64,21 @@ export const NEUTRAL_TUNING: Readonly<DecoderTuning> = {
 };
 
 /**
- * Per-mode defaults (docs/quality.md). 8 and 9.6 kbit/s: the harmonic post-filter below 3 kHz by
- * the causal biquad (issue 12, round 1), strength 0.4. From 13.2 kbit/s up: the same filter with
- * its band cut in the MDCT domain (harmonicSplitHz, no phase error), chosen on 11
- * train-clean-100 files and checked on the test-other dev subset (round 2): below 2 kHz
- * (3 kHz at 32 kbit/s) with a 500 Hz taper; coded bins weighted 0.5 at 16.4/24.4 and 0.25 at
- * 32 kbit/s, which keeps STOI and pSNR where the full weight lowered them; a noise-fill level of
- * 0.35 at 24.4/32 kbit/s, which bought pSNR (+0.1 dB) at equal PESQ and STOI. Reconstruction
- * points 0.05 step nearer zero at 8 … 13.2 kbit/s.
+ * Per-mode defaults (docs/quality.md). The harmonic post-filter at every mode, its band cut in the
+ * MDCT domain (harmonicSplitHz, no phase error; round 2 of issue 12), chosen on 11
+ * train-clean-100 files and checked on the test-other dev subset: below 2 kHz (3 kHz at
+ * 32 kbit/s) with a 500 Hz taper; strength 0.4 at 8/9.6/16.4, 0.3 at 13.2/24.4, 0.5 at 32 kbit/s;
+ * coded bins weighted 0.5 at 16.4/24.4 and 0.25 at 32 kbit/s, which keeps STOI and pSNR where the
+ * full weight lowered them; a noise-fill level of 0.35 at 24.4/32 kbit/s, which bought pSNR
+ * (+0.1 dB) at equal PESQ and STOI. Reconstruction points 0.05 step nearer zero at 8 … 13.2
+ * kbit/s. (Round 1's band limit, a causal biquad at 3 kHz, stays available as harmonicCutoffHz.)
  */
-function tuned(harmonicStrength: number, reconShift: number): Readonly<DecoderTuning> {
-  return { ...NEUTRAL_TUNING, harmonicStrength, harmonicCutoffHz: harmonicStrength > 0 ? 3000 : 0, reconShift };
-}
 function split(harmonicStrength: number, harmonicSplitHz: number, harmonicCodedWeight: number, rest: Partial<DecoderTuning> = {}): Readonly<DecoderTuning> {
   return { ...NEUTRAL_TUNING, harmonicStrength, harmonicSplitHz, harmonicTaperHz: 500, harmonicCodedWeight, ...rest };
 }
 export const DEFAULT_TUNING: Readonly<Record<Bitrate, Readonly<DecoderTuning>>> = {
-  8000: tuned(0.4, -0.05),
-  9600: tuned(0.4, -0.05),
+  8000: split(0.4, 2000, 1, { reconShift: -0.05 }),
+  9600: split(0.4, 2000, 1, { reconShift: -0.05 }),
   13200: split(0.3, 2000, 1, { reconShift: -0.05 }),
   16400: split(0.4, 2000, 0.5),
   24400: split(0.3, 2000, 0.5, { fillLevel: 0.35 }),
