@@ -6,7 +6,8 @@ import { FrameEncoder } from '../src/coding/frame-encoder.js';
 import { Decoder } from '../src/codec/decoder.js';
 import { encodeSpeech, decodeSpeech } from '../src/codec/codec.js';
 import { HEADER_BYTES } from '../src/coding/container.js';
-import { analyzeSignal } from '../src/dsp/mdct-stream.js';
+import { analyzeSignal, MdctSynthesizer } from '../src/dsp/mdct-stream.js';
+import { harmonicBandWeights } from '../src/coding/post-filter.js';
 import { buildSyntheticModel, syntheticSpeechLike } from '../src/model/synthetic-model.js';
 import { mulberry32 } from './helpers/signals.js';
 
@@ -56,6 +57,30 @@ describe('harmonic post-filter', () => {
     expect(wrongLag).toBeGreaterThan(0.95 * before);
   });
 
+  it('with an MDCT-domain band split it keeps the cancellation the biquad band limit loses', () => {
+    // The signal's MDCT frames, resynthesized whole and below 3 kHz (lag 0 after dropping frame 0).
+    const frames = analyzeSignal(Float64Array.from(noisy));
+    const weights = harmonicBandWeights({ ...NEUTRAL_TUNING, harmonicSplitHz: 3000, harmonicTaperHz: 500 }, HOP);
+    expect(weights).not.toBeNull();
+    const whole = new MdctSynthesizer(HOP);
+    const low = new MdctSynthesizer(HOP);
+    const f = new HarmonicPostFilter(HOP, 0);
+    const out = new Float32Array(noisy.length);
+    const lowCoeffs = new Float64Array(HOP);
+    for (let j = 0; j < frames.length; j++) {
+      const y = new Float32Array(whole.push(frames[j]));
+      for (let k = 0; k < HOP; k++) lowCoeffs[k] = frames[j][k] * weights![k];
+      f.apply(y, 20, 0.5, low.push(lowCoeffs));
+      if (j >= 1 && j * HOP <= out.length) out.set(y, (j - 1) * HOP);
+    }
+    const before = errorEnergy(noisy, clean, 10 * HOP);
+    const split = errorEnergy(out, clean, 10 * HOP);
+    const biquad = errorEnergy(runFilter(new HarmonicPostFilter(HOP, 3000), noisy, 20, 0.5), clean, 10 * HOP);
+    // White noise: ~3/8 of it lies below 3 kHz, where the split filter works as the full-band one.
+    expect(split).toBeLessThan(0.9 * before);
+    expect(split).toBeLessThan(0.9 * biquad);
+  });
+
   it('does nothing with the comb off or strength 0', () => {
     expect(Array.from(runFilter(new HarmonicPostFilter(HOP, 3000), noisy, -1, 0.5))).toEqual(Array.from(noisy));
     expect(Array.from(runFilter(new HarmonicPostFilter(HOP, 0), noisy, 20, 0))).toEqual(Array.from(noisy));
@@ -66,6 +91,21 @@ describe('harmonic post-filter', () => {
     const white = Float32Array.from({ length: 20 * HOP }, () => 2 * rnd() - 1);
     const out = runFilter(new HarmonicPostFilter(HOP, 3000), white, 20, 0.5);
     expect(errorEnergy(out, white, 0) / errorEnergy(white, new Float32Array(white.length), 0)).toBeLessThan(0.01);
+  });
+});
+
+describe('harmonic band weights', () => {
+  it('are off without a split, 1 below the taper, linear in it, 0 above the split, scaled in the bass', () => {
+    expect(harmonicBandWeights(NEUTRAL_TUNING, 320)).toBeNull();
+    const w = harmonicBandWeights({ ...NEUTRAL_TUNING, harmonicSplitHz: 2000, harmonicTaperHz: 500, harmonicBassHz: 1000, harmonicBassWeight: 1.5 }, 320)!;
+    expect(w[10]).toBe(1.5); // 262.5 Hz
+    expect(w[39]).toBe(1.5); // 987.5 Hz
+    expect(w[40]).toBe(1); // 1012.5 Hz
+    expect(w[59]).toBe(1); // 1487.5 Hz
+    expect(w[70]).toBeCloseTo((2000 - 1762.5) / 500, 12);
+    expect(w[80]).toBe(0); // 2012.5 Hz
+    expect(w[319]).toBe(0);
+    expect(() => tuningFor(16400, { harmonicSplitHz: -1 })).toThrow(/must not be negative/);
   });
 });
 
@@ -90,10 +130,11 @@ describe('decoder tuning', () => {
     expect(() => new FrameEncoder(model, 8000, { roundingOffset: 1 })).toThrow(/roundingOffset must be in \[0, 1\)/);
   });
 
-  it('the shipped modes switch the post-filter on at 8 … 13.2 kbit/s only', () => {
-    expect(DEFAULT_TUNING[8000].harmonicStrength).toBeGreaterThan(0);
-    expect(DEFAULT_TUNING[13200].harmonicStrength).toBeGreaterThan(0);
-    expect(DEFAULT_TUNING[32000]).toEqual(NEUTRAL_TUNING);
+  it('the shipped modes run the post-filter at every rate, with the MDCT-domain band split', () => {
+    for (const r of [8000, 9600, 13200, 16400, 24400, 32000] as const) {
+      expect(DEFAULT_TUNING[r].harmonicStrength).toBeGreaterThan(0);
+      expect(DEFAULT_TUNING[r].harmonicSplitHz).toBeGreaterThan(0);
+    }
   });
 
   it('changes output values only: every decoded field is the same with the tools on or off', () => {
@@ -117,20 +158,77 @@ describe('decoder tuning', () => {
     expect(differs).toBe(true); // the reconstruction shift moved some values
   });
 
-  it('the harmonic post-filter changes decoded samples only where the comb is on', () => {
+  it.each([8000, 16400, 32000] as const)('the harmonic post-filter changes decoded samples only where the comb is on (%i bit/s)', (rate) => {
     const x = syntheticSpeechLike(2, 5);
-    const bits = encodeSpeech(model, x, 8000);
+    const bits = encodeSpeech(model, x, rate);
     const on = decodeSpeech(model, bits).samples;
     const off = decodeSpeech(model, bits, undefined, { harmonicStrength: 0 }).samples;
     expect(on.length).toBe(off.length);
-    const dec = new Decoder(model, 8000);
+    const dec = new Decoder(model, rate);
     const fb = dec.frameBytes;
     let combFrames = 0;
     for (let j = 0; j * fb + HEADER_BYTES < bits.length; j++) {
       dec.decodeFrame(bits.subarray(HEADER_BYTES + j * fb, HEADER_BYTES + (j + 1) * fb));
       if (dec.frameDecoder.lastCombLag >= 0) combFrames++;
     }
+    expect(combFrames).toBeGreaterThan(0);
     const changed = on.some((v, i) => v !== off[i]);
     expect(changed).toBe(combFrames > 0);
+  });
+});
+
+describe('encoder tuning', () => {
+  const model = buildSyntheticModel();
+
+  it('combMinSavingBits sets how readily the comb goes on, and streams stay decodable', () => {
+    const x = syntheticSpeechLike(1.5, 6);
+    const frames = analyzeSignal(Float64Array.from(x));
+    const combFrames = (threshold: number): number => {
+      const enc = new FrameEncoder(model, 16400, { combMinSavingBits: threshold });
+      const dec = new FrameDecoder(model, 16400);
+      const out = new Float64Array(model.bins);
+      let on = 0;
+      for (const f of frames) {
+        dec.decode(enc.encode(f), out);
+        if (dec.lastCombLag >= 0) on++;
+      }
+      return on;
+    };
+    const never = combFrames(1e9);
+    const usual = combFrames(9);
+    const eager = combFrames(-20);
+    expect(never).toBe(0);
+    expect(eager).toBeGreaterThan(usual);
+    expect(eager).toBeGreaterThan(frames.length / 2);
+    expect(() => new FrameEncoder(model, 8000, { combMinSavingBits: Number.NaN })).toThrow(/combMinSavingBits must be finite/);
+  });
+});
+
+describe('decoder: lazy synthesis of the post-filter source', () => {
+  const model = buildSyntheticModel();
+
+  it.each([13200, 16400, 32000] as const)('gives the same samples as synthesizing every frame, with and without losses (%i bit/s)', (rate) => {
+    const x = syntheticSpeechLike(3, 8);
+    const bits = encodeSpeech(model, x, rate);
+    const lazy = new Decoder(model, rate);
+    const eager = new Decoder(model, rate);
+    eager.lazySource = false;
+    const fb = lazy.frameBytes;
+    const rnd = mulberry32(11);
+    let frames = 0;
+    let skippedSome = false;
+    let correctedSome = false;
+    for (let j = 0; HEADER_BYTES + (j + 1) * fb <= bits.length; j++) {
+      const frame = j > 20 && rnd() < 0.1 ? null : bits.subarray(HEADER_BYTES + j * fb, HEADER_BYTES + (j + 1) * fb);
+      const a = lazy.decodeFrame(frame);
+      const b = eager.decodeFrame(frame);
+      for (let n = 0; n < a.length; n++) if (a[n] !== b[n]) throw new Error(`frame ${j} sample ${n}: ${a[n]} vs ${b[n]}`);
+      const on = lazy.frameDecoder.lastCombLag >= 0;
+      if (on) correctedSome = true;
+      else skippedSome = true;
+      frames++;
+    }
+    expect(frames).toBeGreaterThan(100);
+    expect(skippedSome && correctedSome).toBe(true);
   });
 });

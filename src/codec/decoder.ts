@@ -17,7 +17,7 @@ import { CorruptDataError } from '../errors.js';
 import type { CodecModel } from '../model/model-format.js';
 import { FrameDecoder } from '../coding/frame-decoder.js';
 import { Concealer } from './concealment.js';
-import type { DecoderTuning } from '../coding/post-filter.js';
+import { harmonicBandWeights, type DecoderTuning } from '../coding/post-filter.js';
 import { HarmonicPostFilter } from '../coding/harmonic-post-filter.js';
 import type { Bitrate } from '../coding/modes.js';
 
@@ -29,13 +29,34 @@ export class Decoder {
   private readonly coeffs: Float64Array;
   private readonly concealer = new Concealer(HOP);
   private readonly harmonic: HarmonicPostFilter;
+  /** MDCT-domain band of the harmonic post-filter (tuning.harmonicSplitHz): bin weights, synthesis and scratch. */
+  private readonly band: {
+    weights: Float64Array;
+    coeffs: Float64Array;
+    coded: number;
+    source: MdctSynthesizer;
+    corr: MdctSynthesizer | null;
+    /** Weighted coefficients of the last two frames whose source synthesis was skipped ([0] the older). */
+    pending: [Float64Array, Float64Array];
+    /** Frames skipped since the source synthesis last ran (its tail and the filter's source history are stale when > 0). */
+    skipped: number;
+  } | null;
+  /** Skip the correction source's IMDCT in frames without a correction (same output; false for tests). */
+  lazySource = true;
 
   /** `tuning` overrides the mode's decoder tools (post-filter.ts DEFAULT_TUNING), for experiments. */
   constructor(model: CodecModel, bitrate: Bitrate, tuning: Partial<DecoderTuning> = {}) {
     this.bitrate = bitrate;
     this.frames = new FrameDecoder(model, bitrate, tuning);
     this.frameBytes = this.frames.frameBytes;
-    this.harmonic = new HarmonicPostFilter(HOP, this.frames.tuning.harmonicCutoffHz);
+    const t = this.frames.tuning;
+    const weights = t.harmonicStrength > 0 ? harmonicBandWeights(t, model.bins) : null;
+    const coded = t.harmonicCodedWeight;
+    const corr = t.harmonicCorrOnBand !== 0 ? new MdctSynthesizer(HOP) : null;
+    this.band = weights
+      ? { weights, coeffs: new Float64Array(model.bins), coded, source: new MdctSynthesizer(HOP), corr, pending: [new Float64Array(model.bins), new Float64Array(model.bins)], skipped: 0 }
+      : null;
+    this.harmonic = new HarmonicPostFilter(HOP, this.band ? 0 : t.harmonicCutoffHz);
     this.coeffs = new Float64Array(model.bins);
   }
 
@@ -49,7 +70,7 @@ export class Decoder {
     this.concealer.good({ coeffs: this.coeffs, envelope: this.frames.envelope, combLag: this.frames.lastCombLag });
     const raw = this.synth.push(this.coeffs);
     this.concealer.record(raw);
-    return this.postFilter(raw);
+    return this.postFilter(raw, true);
   }
 
   /** HOP samples for a lost frame (packet-loss concealment). */
@@ -57,17 +78,55 @@ export class Decoder {
     this.concealer.conceal(this.synth.peekTail(), this.coeffs);
     const raw = this.synth.push(this.coeffs);
     this.concealer.record(raw);
-    return this.postFilter(raw);
+    return this.postFilter(raw, false);
   }
 
   /**
    * The mode's output-only tools on a typed copy of the synthesis. Concealment extrapolates the
    * unfiltered signal; the post-filter runs on lost frames too, so its state stays continuous.
    */
-  private postFilter(raw: Float64Array): Float32Array {
+  private postFilter(raw: Float64Array, good: boolean): Float32Array {
     const y = new Float32Array(raw); // typed copy (Float32Array.from iterates)
     const strength = this.frames.tuning.harmonicStrength;
-    if (strength > 0) this.harmonic.apply(y, this.frames.lastCombLag, strength);
+    const b = this.band;
+    if (b === null) {
+      if (strength > 0) this.harmonic.apply(y, this.frames.lastCombLag, strength);
+      return y;
+    }
+    // The correction's source: the same coefficients, weighted per bin (nonzero coded bins of a
+    // good frame further by the coded weight; a concealed frame has none), through another IMDCT
+    // and overlap-add, which is exactly that part of the output (the split is linear: no phase
+    // error). The period is refined on the whole output y, or (harmonicCorrOnBand) on the band
+    // without the coded weight, which costs a third IMDCT.
+    const { weights, coeffs } = b;
+    for (let k = 0; k < coeffs.length; k++) coeffs[k] = this.coeffs[k] * weights[k];
+    const band = b.corr !== null ? b.corr.push(coeffs) : undefined;
+    if (good && b.coded !== 1) {
+      const m = this.frames.magnitudes;
+      for (let k = 0; k < coeffs.length; k++) if (m[k] > 0) coeffs[k] *= b.coded;
+    }
+    const needed = this.harmonic.analyse(y, this.frames.lastCombLag, strength, band);
+    if (!needed && this.lazySource) {
+      // No correction in this frame: keep its coefficients and synthesize them only if a later
+      // frame needs this frame's source samples (its history reaches one frame back).
+      const older = b.pending[0];
+      b.pending[0] = b.pending[1];
+      b.pending[1] = older;
+      older.set(coeffs);
+      b.skipped++;
+      this.harmonic.skip();
+      return y;
+    }
+    let previous: Float64Array | undefined;
+    if (b.skipped > 0) {
+      // Catch up: after two or more skipped frames the synthesis tail is stale, and the frame
+      // before the last rebuilds it (its own output is not used); the last one's output is the
+      // history the correction reads. Same arithmetic as synthesizing every frame.
+      if (b.skipped >= 2) b.source.push(b.pending[0]);
+      previous = b.source.push(b.pending[1]);
+      b.skipped = 0;
+    }
+    this.harmonic.correct(y, b.source.push(coeffs), previous);
     return y;
   }
 

@@ -102,6 +102,11 @@ export class FrameDecoder {
     this.noise = new SignNoise();
   }
 
+  /** Quantized magnitudes |q_k| of the last decoded frame (0 = noise-filled or uncoded; a view: do not write). */
+  get magnitudes(): Float64Array {
+    return this.m;
+  }
+
   /** Envelope s = B·exp(ê) of the last decoded frame (a view: do not write). */
   get envelope(): Float64Array {
     return this.shape.s;

@@ -51,6 +51,8 @@ export interface EncoderTuning {
   /** Weighting γ and tilt (experiments only: the decoder must be given the same). */
   weightGamma: number;
   weightTilt: number;
+  /** The comb goes on when it saves more than this many bits (DESIGN §1 item 3: 9, net of its 8). */
+  combMinSavingBits: number;
 }
 
 function encodeMagnitude(enc: RangeEncoder, j: number, m: number): void {
@@ -103,6 +105,7 @@ export class FrameEncoder {
   /** Set false to disable the harmonic comb (for measurements). */
   useComb = true;
   private readonly roundingOffset: number;
+  private readonly combMinSaving: number;
 
   constructor(model: CodecModel, bitrate: Bitrate, tuning: Partial<EncoderTuning> = {}) {
     // 0.25 measured +0.01 … +0.02 PESQ on train-clean-100 but did not carry over to test-other
@@ -110,6 +113,9 @@ export class FrameEncoder {
     const ro = tuning.roundingOffset ?? ROUNDING_OFFSET;
     if (!(ro >= 0 && ro < 1)) throw new RangeError(`encoder roundingOffset must be in [0, 1), got ${ro}`);
     this.roundingOffset = ro;
+    const cs = tuning.combMinSavingBits ?? COMB_MIN_SAVING_BITS;
+    if (!Number.isFinite(cs)) throw new RangeError(`encoder combMinSavingBits must be finite, got ${cs}`);
+    this.combMinSaving = cs;
     this.shape = new FrameShape(model, bitrate, weightingOf(tuning));
     this.frameBytes = this.shape.frameBytes;
     this.indices = new Int32Array(this.shape.stages);
@@ -199,7 +205,7 @@ export class FrameEncoder {
     let gain = this.bisectGain(-1, sh.budgetBits - fixed - 1);
     if (this.useComb) {
       const found = this.bestComb(gain);
-      if (found.saving > COMB_MIN_SAVING_BITS) {
+      if (found.saving > this.combMinSaving) {
         combLag = found.lag;
         gain = this.bisectGain(combLag, sh.budgetBits - fixed - COMB_LAG_BITS - 1);
       }
@@ -296,7 +302,7 @@ export class FrameEncoder {
       off += this.costByMagnitude[rows[k]];
     }
     // The comb can save at most what the band below 5 kHz costs.
-    if (off <= COMB_MIN_SAVING_BITS) return { lag: 0, saving: 0 };
+    if (off <= this.combMinSaving) return { lag: 0, saving: 0 };
     // Start from the previous frame's lag (pitch moves slowly), so that the early exit below
     // cuts most other lags short; ties go to the lower lag index. Two lags are summed at once
     // (two independent chains of additions, each in bin order), and a pair is abandoned once

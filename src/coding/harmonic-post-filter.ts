@@ -9,7 +9,10 @@
  * fractional step; a = strength × correlation, 0 below MIN_CORRELATION or when the comb is off.
  * Written as z = y + LP(k·(y[n − T] − y[n])), k = a/(1 + a): with LP a 2nd-order Butterworth
  * low-pass (cutoff > 0) only the band below it is filtered, which keeps the finely coded high
- * band (pSNR, STOI) intact; cutoff 0 filters the whole band. Parameters move across a frame
+ * band (pSNR, STOI) intact; cutoff 0 filters the whole band. Its phase shift spoils the
+ * cancellation above ~1.5 kHz, so from 13.2 kbit/s the decoder instead passes the band signal
+ * (its MDCT bins below a split, through a second IMDCT: no phase error) and the filter takes the
+ * correction from it (apply's `band`, `source`). Parameters move across a frame
  * boundary by a crossfade of the two corrections over FADE samples. Output-only: Math.* is fine here (determinism audit in docs/bitstream.md).
  */
 import { combSpacing } from '../model/entropy-model.js';
@@ -26,9 +29,14 @@ export class HarmonicPostFilter {
   private readonly hop: number;
   /** Unfiltered decoded samples: MAX_PERIOD + 1 of history, then the current frame. */
   private readonly buf: Float64Array;
+  /** The same for the correction's own source, when apply() is given one (else buf). */
+  private readonly sbuf: Float64Array;
   private readonly corr = new Float64Array(MAX_PERIOD + 3);
   private prevT = 0;
   private prevA = 0;
+  /** Period and tap analyse() chose for the current frame. */
+  private curT = 0;
+  private curA = 0;
   /** Low-pass biquad (RBJ cookbook, Q = 1/√2) coefficients and its direct-form-I state. */
   private readonly lp: { b0: number; b1: number; b2: number; a1: number; a2: number } | null;
   private x1 = 0;
@@ -39,6 +47,7 @@ export class HarmonicPostFilter {
   constructor(hop: number, cutoffHz = 0, sampleRate = 16000) {
     this.hop = hop;
     this.buf = new Float64Array(MAX_PERIOD + 2 + hop);
+    this.sbuf = new Float64Array(MAX_PERIOD + 2 + hop);
     if (cutoffHz > 0 && cutoffHz < sampleRate / 2) {
       const w0 = (2 * Math.PI * cutoffHz) / sampleRate;
       const alpha = Math.sin(w0) / (2 * Math.SQRT1_2);
@@ -50,13 +59,30 @@ export class HarmonicPostFilter {
 
   /**
    * Filter one frame `y` (hop samples) in place. `combLag` is the frame's comb lag index, or −1;
-   * `strength` (0 … 1) scales the tap.
+   * `strength` (0 … 1) scales the tap. With `band` (hop samples: the low band of the same frame,
+   * synthesized from its MDCT bins below a split, see decoder.ts) the period is refined on and
+   * the correction k·(b[n − T] − b[n]) taken from the band signal b, so the correction has no
+   * phase error against y; use cutoffHz 0 then (one filter keeps one kind of history). With
+   * `source` too, the period is refined on `band` and the correction taken from `source` (e.g.
+   * the band with its coded bins weighted down). Pass the same kinds of argument every frame.
    */
-  apply(y: Float32Array, combLag: number, strength: number): void {
+  apply(y: Float32Array, combLag: number, strength: number, band?: ArrayLike<number>, source?: ArrayLike<number>): void {
+    this.analyse(y, combLag, strength, band);
+    this.correct(y, source);
+  }
+
+  /**
+   * First half of apply(): take the frame into the history and choose the period and tap.
+   * Returns whether the frame gets a correction (its tap or the previous frame's is nonzero);
+   * when it does not, the caller may call skip() instead of correct() and need not produce the
+   * correction's source for this frame.
+   */
+  analyse(y: Float32Array, combLag: number, strength: number, band?: ArrayLike<number>): boolean {
     const { hop, buf } = this;
     const H = MAX_PERIOD + 2;
+    const src = band ?? y;
     buf.copyWithin(0, hop);
-    for (let n = 0; n < hop; n++) buf[H + n] = y[n];
+    for (let n = 0; n < hop; n++) buf[H + n] = src[n];
     let T = 0;
     let a = 0;
     if (combLag >= 0 && strength > 0) {
@@ -93,16 +119,45 @@ export class HarmonicPostFilter {
         a = strength * Math.min(1, best);
       }
     }
+    this.curT = T;
+    this.curA = a;
+    return a > 0 || this.prevA > 0;
+  }
+
+  /** Second half of apply() after analyse() returned false: no correction, the source's history goes stale. */
+  skip(): void {
+    this.prevT = this.curT;
+    this.prevA = this.curA;
+  }
+
+  /**
+   * Second half of apply(): add the correction to y. It is taken from `source` (this frame's
+   * samples of the correction's own signal), or from the analysed signal when undefined.
+   * `previous`, the source's samples of the frame before, must be given after skip() (the
+   * history of the source is stale then).
+   */
+  correct(y: Float32Array, source?: ArrayLike<number>, previous?: ArrayLike<number>): void {
+    const { hop, buf } = this;
+    const H = MAX_PERIOD + 2;
+    let cb = buf;
+    if (source !== undefined) {
+      cb = this.sbuf;
+      if (previous !== undefined) for (let n = 0; n < H; n++) cb[n] = previous[hop - H + n];
+      else cb.copyWithin(0, hop);
+      for (let n = 0; n < hop; n++) cb[H + n] = source[n];
+    }
+    const T = this.curT;
+    const a = this.curA;
     const pT = this.prevT;
     const pA = this.prevA;
     const k = a / (1 + a);
     const pk = pA / (1 + pA);
     const lp = this.lp;
     for (let n = 0; n < hop; n++) {
-      const x = buf[H + n];
-      let c = k > 0 ? k * (delayed(buf, H + n, T) - x) : 0;
+      const x = cb[H + n];
+      let c = k > 0 ? k * (delayed(cb, H + n, T) - x) : 0;
       if (n < FADE && (pA !== a || pT !== T)) {
-        const old = pk > 0 ? pk * (delayed(buf, H + n, pT) - x) : 0;
+        const old = pk > 0 ? pk * (delayed(cb, H + n, pT) - x) : 0;
         c = old + ((n + 0.5) / FADE) * (c - old);
       }
       if (lp !== null) {
@@ -113,7 +168,7 @@ export class HarmonicPostFilter {
         this.y1 = v;
         c = v;
       }
-      y[n] = x + c;
+      y[n] += c;
     }
     this.prevT = T;
     this.prevA = a;
