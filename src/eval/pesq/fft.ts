@@ -49,6 +49,22 @@ function plan(n: number): Plan {
   return p;
 }
 
+/**
+ * Scratch arrays of one size kept between calls (PESQ runs hundreds of envelope correlations
+ * and a few multi-megabyte filters per score; reusing them keeps the garbage collector idle).
+ * `key` names the use, so two users of one size never share a buffer.
+ */
+const scratchPool = new Map<string, Float64Array>();
+export function scratch(key: string, length: number): Float64Array {
+  const k = `${key}:${length}`;
+  let a = scratchPool.get(k);
+  if (a === undefined) {
+    a = new Float64Array(length);
+    scratchPool.set(k, a);
+  }
+  return a;
+}
+
 export function nextPow2(x: number): number {
   let c = 1;
   while (c < x) c *= 2;

@@ -6,7 +6,7 @@
  *   2. the P.862.2 input filter (a 100 Hz high-pass in place of the IRS receive filter);
  *   3. for time alignment only: DC removal and the alignment band filter.
  */
-import { nextPow2, pairFilter, realForward, realInverse } from './fft.js';
+import { nextPow2, pairFilter, realForward, realInverse, scratch } from './fft.js';
 import {
   ALIGN_FILTER_DB,
   ALIGN_IIR_16K,
@@ -77,8 +77,8 @@ function bandPowers(a: PaddedSignal, b: PaddedSignal): [number, number] {
   const sizeB = nextPow2(lenB);
   if (sizeA === sizeB) {
     // Both signals in one complex transform pair (the filter is real and zero-phase).
-    const outA = new Float64Array(sizeA);
-    const outB = new Float64Array(sizeA);
+    const outA = scratch('band-a', sizeA);
+    const outB = scratch('band-b', sizeA);
     pairFilter(sizeA, a.data, LEAD, lenA, b.data, LEAD, lenB, curveGain(sizeA, 'align', ALIGN_FILTER_DB), outA, outB);
     return [sumSquares(outA, lenA), sumSquares(outB, lenB)];
   }

@@ -8,7 +8,7 @@
  * degraded sample i + delay matches reference sample i.
  */
 import { UserError } from '../../errors.js';
-import { crossCorrelationMagnitude, nextPow2, pairForward, realInverse } from './fft.js';
+import { crossCorrelationMagnitude, nextPow2, pairForward, realInverse, scratch } from './fft.js';
 import type { PaddedSignal } from './signal.js';
 import { ALIGN_NFFT, DOWNSAMPLE, MAX_UTTERANCES, MIN_UTTERANCE_LENGTH, SEARCH_BUFFER } from './tables.js';
 
@@ -44,8 +44,8 @@ const trunc = Math.trunc;
 function envelopeLag(ref: Float32Array, startR: number, nr: number, deg: Float32Array, startD: number, nd: number): number {
   if (nr <= 1 || nd <= 1) return 0;
   const size = 2 * nextPow2(Math.max(nr, nd));
-  const a = new Float64Array(size + 2);
-  const b = new Float64Array(size + 2);
+  const a = scratch('lag-a', size + 2);
+  const b = scratch('lag-b', size + 2);
   const rev = new Float32Array(nr);
   for (let i = 0; i < nr; i++) rev[i] = ref[startR + nr - 1 - i];
   pairForward(size, rev, 0, nr, deg, startD, nd, null, a, b);
@@ -57,7 +57,7 @@ function envelopeLag(ref: Float32Array, startR: number, nr: number, deg: Float32
     a[2 * k] = ar * br - ai * bi;
     a[2 * k + 1] = ar * bi + ai * br;
   }
-  const y = new Float64Array(size);
+  const y = scratch('lag-y', size);
   realInverse(size, a, y);
   let max = 0;
   let best = nr - 1;
