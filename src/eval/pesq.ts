@@ -23,8 +23,8 @@ export interface PesqResult {
   utterances: { startSeconds: number; endSeconds: number; delay: number }[];
 }
 
-function withPadding(s: PaddedSignal, length: number): Float32Array {
-  if (s.data.length === length) return s.data;
+/** A copy of the signal's buffer, zero-extended to `length` (the model reads both at one length). */
+function copyPadded(s: PaddedSignal, length: number): Float32Array {
   const out = new Float32Array(length);
   out.set(s.data);
   return out;
@@ -62,8 +62,8 @@ export function pesqDetailed(ref: ArrayLike<number>, deg: ArrayLike<number>, sam
   wideBandInputFilter(d);
 
   // Delay estimation runs on band-filtered copies; the model reads the signals as they are now.
-  const refModel = withPadding(r, maxN + DATA_PADDING).slice();
-  const degModel = withPadding(d, maxN + DATA_PADDING).slice();
+  const refModel = copyPadded(r, maxN + DATA_PADDING);
+  const degModel = copyPadded(d, maxN + DATA_PADDING);
   alignmentFilter(r);
   alignmentFilter(d);
   const refVad = voiceActivity(r.data, r.n);

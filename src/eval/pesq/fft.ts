@@ -5,11 +5,13 @@
  * The inverse runs as one n/2-point complex transform of the even and odd samples.
  */
 import FFT from 'fft.js';
+import { nextPowerOfTwo } from '../real-fft.js';
+
+export { nextPowerOfTwo };
 
 interface Plan {
   fft: FFT;
   half: FFT;
-  input: Float64Array;
   full: Float64Array;
   z: Float64Array;
   zOut: Float64Array;
@@ -36,7 +38,6 @@ function plan(n: number): Plan {
     p = {
       fft: new FFT(n),
       half: new FFT(m),
-      input: new Float64Array(n),
       full: new Float64Array(2 * n),
       z: new Float64Array(n),
       zOut: new Float64Array(n),
@@ -65,66 +66,53 @@ export function scratch(key: string, length: number): Float64Array {
   return a;
 }
 
-export function nextPow2(x: number): number {
-  let c = 1;
-  while (c < x) c *= 2;
-  return c;
-}
-
 /**
- * Forward DFT (e^{−j2πkn/N}, unscaled) of x[offset … offset + count) zero-padded to n, into
- * spec[0 … n + 2): bins 0 … n/2 as (re, im).
+ * The even/odd packing of the inverse of a Hermitian spectrum X (bins 0 … n/2 at [2k, 2k + 1];
+ * the imaginary parts of bins 0 and n/2 do not reach the real output), conjugated, unscaled:
+ * with e, o the even and odd samples of x = IDFT(X), m = n/2,
+ * E[k] = (X[k] + X*[m−k])/2, O[k] = (X[k] − X*[m−k])·e^{j2πk/n}/2, and
+ * the m-point forward DFT of zp = conj(2·(E + j·O)) is n·(e − j·o): real parts n·e, imaginary
+ * parts −n·o.
  */
-export function realForward(n: number, x: Float32Array, offset: number, count: number, spec: Float64Array): void {
-  const p = plan(n);
-  const input = p.input;
-  const m = Math.min(count, n);
-  for (let i = 0; i < m; i++) input[i] = x[offset + i];
-  input.fill(0, m);
-  p.fft.realTransform(p.full, input);
-  const full = p.full;
-  for (let i = 0; i <= n + 1; i++) spec[i] = full[i];
-}
-
-/**
- * Inverse DFT with 1/n scaling of a Hermitian spectrum given by its bins 0 … n/2 (as packed by
- * realForward; the imaginary parts of bins 0 and n/2 do not reach the real output), into
- * out[0 … n).
- *
- * With e, o the even and odd samples: E[k] = (X[k] + X*[m−k])/2 and
- * O[k] = (X[k] − X*[m−k])·e^{j2πk/n}/2, m = n/2, and e + j·o is the m-point inverse of E + j·O.
- */
-export function realInverse(n: number, spec: Float64Array, out: Float64Array): void {
-  const p = plan(n);
-  const m = n / 2;
-  const z = p.z;
-  const tw = p.twiddle;
+function packInverse(spec: Float64Array, m: number, tw: Float64Array, zp: Float64Array): void {
   for (let k = 0; k < m; k++) {
     const xr = spec[2 * k];
     const xi = k === 0 ? 0 : spec[2 * k + 1];
     const yr = spec[2 * (m - k)];
     const yi = k === 0 ? 0 : -spec[2 * (m - k) + 1];
-    const er = 0.5 * (xr + yr);
-    const ei = 0.5 * (xi + yi);
-    const dr = 0.5 * (xr - yr);
-    const di = 0.5 * (xi - yi);
+    const er = xr + yr;
+    const ei = xi + yi;
+    const dr = xr - yr;
+    const di = xi - yi;
     const c = tw[2 * k];
-    const s = tw[2 * k + 1];
-    const or = dr * c - di * s;
-    const oi = dr * s + di * c;
-    // Z = E + j·O
-    z[2 * k] = er - oi;
-    z[2 * k + 1] = ei + or;
+    const sn = tw[2 * k + 1];
+    const or = dr * c - di * sn;
+    const oi = dr * sn + di * c;
+    zp[2 * k] = er - oi;
+    zp[2 * k + 1] = -(ei + or);
   }
-  p.half.inverseTransform(p.zOut, z);
+}
+
+/**
+ * Inverse DFT with 1/n scaling of a Hermitian spectrum given by its bins 0 … n/2 (as packed by
+ * pairForward), into out[0 … n): one n/2-point complex transform (packInverse).
+ */
+export function realInverse(n: number, spec: Float64Array, out: Float64Array): void {
+  const p = plan(n);
+  packInverse(spec, n / 2, p.twiddle, p.z);
   const zo = p.zOut;
-  for (let i = 0; i < n; i++) out[i] = zo[i];
+  p.half.transform(zo, p.z);
+  for (let i = 0; i < n; i += 2) {
+    out[i] = zo[i] / n;
+    out[i + 1] = -zo[i + 1] / n;
+  }
 }
 
 /**
  * Forward DFTs of two real signals in one complex transform of a + j·b:
  * A[k] = (Z[k] + Z*[n−k])/2, B[k] = (Z[k] − Z*[n−k])/2j. Each input is
- * x[offset … offset + count) times `window` (when given), zero-padded to n; outputs as realForward.
+ * x[offset … offset + count) times `window` (when given), zero-padded to n; outputs are
+ * spec[0 … n + 2): bins 0 … n/2 of the unscaled DFT (e^{−j2πkn/N}) as (re, im).
  */
 export function pairForward(
   n: number,
@@ -227,28 +215,11 @@ export function crossCorrelationMagnitude(n: number, a: Float32Array, aOffset: n
     cross[2 * k] = ar * br + ai * bi;
     cross[2 * k + 1] = ar * bi - ai * br;
   }
-  // Even/odd packing of the inverse (realInverse), conjugated so that a forward transform does.
-  const zp = p.z;
-  const tw = p.twiddle;
-  for (let k = 0; k < m; k++) {
-    const xr = cross[2 * k];
-    const xi = k === 0 ? 0 : cross[2 * k + 1];
-    const yr = cross[2 * (m - k)];
-    const yi = k === 0 ? 0 : -cross[2 * (m - k) + 1];
-    const er = xr + yr;
-    const ei = xi + yi;
-    const dr = xr - yr;
-    const di = xi - yi;
-    const c = tw[2 * k];
-    const sn = tw[2 * k + 1];
-    const or = dr * c - di * sn;
-    const oi = dr * sn + di * c;
-    zp[2 * k] = er - oi;
-    zp[2 * k + 1] = -(ei + or);
-  }
+  // Its inverse up to the common factor n (packInverse); odd samples come out negated, which
+  // the magnitudes ignore.
+  packInverse(cross, m, p.twiddle, p.z);
   const zo = p.zOut;
-  p.half.transform(zo, zp);
-  // The conjugate of the result is the correlation; magnitudes ignore the sign.
+  p.half.transform(zo, p.z);
   let max = 0;
   for (let i = 0; i < n; i++) {
     const v = Math.abs(zo[i]);

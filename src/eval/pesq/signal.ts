@@ -6,7 +6,7 @@
  *   2. the P.862.2 input filter (a 100 Hz high-pass in place of the IRS receive filter);
  *   3. for time alignment only: DC removal and the alignment band filter.
  */
-import { nextPow2, pairFilter, realForward, realInverse, scratch } from './fft.js';
+import { nextPowerOfTwo, pairFilter, scratch } from './fft.js';
 import {
   ALIGN_FILTER_DB,
   ALIGN_IIR_16K,
@@ -64,37 +64,34 @@ function curveGain(size: number, name: string, curve: readonly (readonly [number
   return g;
 }
 
-/** Band powers (sums of squares) of both signals' regions after the level-alignment filter. */
+function sumSquares(x: Float64Array, len: number): number {
+  let s = 0;
+  for (let i = 0; i < len; i++) s += x[i] * x[i];
+  return s;
+}
+
+/**
+ * Band powers (sums of squares) of both signals' regions after the level-alignment filter.
+ * Each signal is filtered in a transform of its own region's power-of-two size, as the
+ * recommendation does; when the sizes agree (almost always) both share one transform pair.
+ */
 function bandPowers(a: PaddedSignal, b: PaddedSignal): [number, number] {
   const lenA = a.n - 2 * LEAD + DATA_PADDING;
   const lenB = b.n - 2 * LEAD + DATA_PADDING;
-  const sumSquares = (x: Float64Array, len: number): number => {
-    let s = 0;
-    for (let i = 0; i < len; i++) s += x[i] * x[i];
-    return s;
-  };
-  const sizeA = nextPow2(lenA);
-  const sizeB = nextPow2(lenB);
-  if (sizeA === sizeB) {
-    // Both signals in one complex transform pair (the filter is real and zero-phase).
-    const outA = scratch('band-a', sizeA);
-    const outB = scratch('band-b', sizeA);
-    pairFilter(sizeA, a.data, LEAD, lenA, b.data, LEAD, lenB, curveGain(sizeA, 'align', ALIGN_FILTER_DB), outA, outB);
-    return [sumSquares(outA, lenA), sumSquares(outB, lenB)];
-  }
-  const one = (s: PaddedSignal, len: number, size: number): number => {
-    const spec = new Float64Array(size + 2);
-    realForward(size, s.data, LEAD, len, spec);
-    const gain = curveGain(size, 'align', ALIGN_FILTER_DB);
-    for (let k = 0; k <= size / 2; k++) {
-      spec[2 * k] *= gain[k];
-      spec[2 * k + 1] *= gain[k];
-    }
-    const out = new Float64Array(size);
-    realInverse(size, spec, out);
-    return sumSquares(out, len);
-  };
-  return [one(a, lenA, sizeA), one(b, lenB, sizeB)];
+  const sizeA = nextPowerOfTwo(lenA);
+  const sizeB = nextPowerOfTwo(lenB);
+  if (sizeA !== sizeB) return [bandPower(a.data, lenA, sizeA), bandPower(b.data, lenB, sizeB)];
+  const outA = scratch('band-a', sizeA);
+  const outB = scratch('band-b', sizeA);
+  pairFilter(sizeA, a.data, LEAD, lenA, b.data, LEAD, lenB, curveGain(sizeA, 'align', ALIGN_FILTER_DB), outA, outB);
+  return [sumSquares(outA, lenA), sumSquares(outB, lenB)];
+}
+
+/** One signal's band power, alone in its transform (an empty partner). */
+function bandPower(data: Float32Array, len: number, size: number): number {
+  const out = scratch('band-a', size);
+  pairFilter(size, data, LEAD, len, data, 0, 0, curveGain(size, 'align', ALIGN_FILTER_DB), out, scratch('band-b', size));
+  return sumSquares(out, len);
 }
 
 /**

@@ -8,7 +8,7 @@
  * degraded sample i + delay matches reference sample i.
  */
 import { UserError } from '../../errors.js';
-import { crossCorrelationMagnitude, nextPow2, pairForward, realInverse, scratch } from './fft.js';
+import { crossCorrelationMagnitude, nextPowerOfTwo, pairForward, realInverse, scratch } from './fft.js';
 import type { PaddedSignal } from './signal.js';
 import { ALIGN_NFFT, DOWNSAMPLE, MAX_UTTERANCES, MIN_UTTERANCE_LENGTH, SEARCH_BUFFER } from './tables.js';
 
@@ -43,7 +43,7 @@ const trunc = Math.trunc;
  */
 function envelopeLag(ref: Float32Array, startR: number, nr: number, deg: Float32Array, startD: number, nd: number): number {
   if (nr <= 1 || nd <= 1) return 0;
-  const size = 2 * nextPow2(Math.max(nr, nd));
+  const size = 2 * nextPowerOfTwo(Math.max(nr, nd));
   const a = scratch('lag-a', size + 2);
   const b = scratch('lag-b', size + 2);
   const rev = new Float32Array(nr);
