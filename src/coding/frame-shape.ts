@@ -22,6 +22,7 @@ import {
 } from '../model/entropy-model.js';
 import { DEFAULT_WEIGHTING, perceptualWeights, type WeightingParams } from '../model/perceptual.js';
 import { NearestSearcher } from '../model/msvq-search.js';
+import { shippedSearchAxes } from '../model/search-axes.js';
 import { UserError } from '../errors.js';
 
 export const GAIN_BITS = 7;
@@ -52,10 +53,10 @@ export const ESC = TABLE_SYMBOLS;
 export const DEAD_ZONE_RMS = Float64Array.from(SCALE_TABLES, (t) => t.deadZoneRms);
 
 const searcherCache = new WeakMap<Float32Array, NearestSearcher>();
-export function searcherFor(codebook: Float32Array, k: number, dim: number): NearestSearcher {
+export function searcherFor(codebook: Float32Array, k: number, dim: number, axes?: Float64Array): NearestSearcher {
   let s = searcherCache.get(codebook);
   if (!s) {
-    s = new NearestSearcher(codebook, k, dim);
+    s = new NearestSearcher(codebook, k, dim, axes);
     searcherCache.set(codebook, s);
   }
   return s;
@@ -222,7 +223,7 @@ export class FrameShape {
 
   /** One exact nearest-codeword searcher per stage, for the encoder (built on first use). */
   get searchers(): NearestSearcher[] {
-    this.searchCache ??= this.model.codebooks.slice(0, this.stages).map((cb) => searcherFor(cb, this.codebookSize, this.bands));
+    this.searchCache ??= this.model.codebooks.slice(0, this.stages).map((cb, t) => searcherFor(cb, this.codebookSize, this.bands, shippedSearchAxes(this.model.id, t, this.bands)));
     return this.searchCache;
   }
 

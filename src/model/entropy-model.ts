@@ -79,7 +79,10 @@ export interface ScaleTable {
 
 /** Decode the committed base64 tables (pure integer work: identical on every engine). */
 function tableBytes(b64: string): Uint8Array {
-  // atob is global in browsers, workers and Node ≥ 16, unlike Buffer.
+  // Node's native base64 where there is one (a JS loop over 30 kB costs ~10 ms of a cold start,
+  // issue 15); atob is global in browsers, workers and Node ≥ 16, unlike Buffer.
+  const nodeBuffer = (globalThis as { Buffer?: { from(s: string, enc: 'base64'): Uint8Array } }).Buffer;
+  if (nodeBuffer !== undefined) return nodeBuffer.from(b64, 'base64');
   const text = atob(b64);
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
@@ -116,13 +119,20 @@ class LazyScaleTable implements ScaleTable {
   }
 }
 
+/** All scale tables' cumulative frequencies in one allocation; each table's cdf is a view. */
+const ALL_CDF = ((): Int32Array => {
+  const nsym = TABLE_SYMBOLS + 1;
+  const all = new Int32Array(NUM_SCALES * (nsym + 1));
+  for (let j = 0, at = 0, o = 0; j < NUM_SCALES; j++, o++) {
+    let acc = 0;
+    for (let s = 0; s < nsym; s++, at += 2) all[++o] = acc += FREQ_BYTES[at] | (FREQ_BYTES[at + 1] << 8);
+  }
+  return all;
+})();
+
 function buildTable(j: number): ScaleTable {
   const nsym = TABLE_SYMBOLS + 1;
-  const cdf = new Int32Array(nsym + 1);
-  for (let s = 0; s < nsym; s++) {
-    const at = 2 * (j * nsym + s);
-    cdf[s + 1] = cdf[s] + (FREQ_BYTES[at] | (FREQ_BYTES[at + 1] << 8));
-  }
+  const cdf = ALL_CDF.subarray(j * (nsym + 1), (j + 1) * (nsym + 1));
   if (cdf[nsym] !== TABLE_TOTAL) throw new Error(`entropy-tables.ts: scale ${j} does not sum to 2^15`);
   // Noise-fill level (decoder output only, never a coder decision, so a float is fine):
   // E[u² | |u| < T] for a Laplacian of scale b: b²·(2 − e^{−t}(t² + 2t + 2))/(1 − e^{−t}), t = T/b.
@@ -224,16 +234,19 @@ export function combSpacing(i: number): number {
 const COMB_BYTES = tableBytes(COMB_OFFSETS_B64);
 if (COMB_BYTES.length !== COMB_LAGS * COMB_BINS) throw new Error('entropy-tables.ts: comb table has the wrong size (regenerate it)');
 
+/** All lags' comb offsets, signed, in one copy; each lag's row is a view. */
+const COMB_ALL = Int8Array.from(new Int8Array(COMB_BYTES.buffer, COMB_BYTES.byteOffset, COMB_BYTES.length));
+
 function buildComb(i: number): Int8Array {
-  return new Int8Array(COMB_BYTES.buffer, COMB_BYTES.byteOffset + i * COMB_BINS, COMB_BINS).slice();
+  return COMB_ALL.subarray(i * COMB_BINS, (i + 1) * COMB_BINS);
 }
 
 /** Scale-index offsets of the comb, per lag index, for bins 0..COMB_BINS−1. */
 export const COMB_OFFSETS: readonly Int8Array[] = Array.from({ length: COMB_LAGS }, (_, i) => buildComb(i));
 
 /** Range of the comb offsets over all lags and bins (for the encoder's cost tables). */
-export const COMB_OFFSET_MIN = Math.min(...COMB_OFFSETS.map((o) => Math.min(...o)));
-export const COMB_OFFSET_MAX = Math.max(...COMB_OFFSETS.map((o) => Math.max(...o)));
+export const COMB_OFFSET_MIN = COMB_ALL.reduce((a, v) => (v < a ? v : a));
+export const COMB_OFFSET_MAX = COMB_ALL.reduce((a, v) => (v > a ? v : a));
 
 // ---------------------------------------------------------------------------------------------
 // Learned entropy-model parameters (issue 6)

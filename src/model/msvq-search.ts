@@ -35,11 +35,17 @@ export class NearestSearcher {
   private readonly first: Float64Array;
   private readonly xr: Float64Array;
 
-  constructor(codebook: Float32Array, k: number, dim: number) {
+  /**
+   * `axes` (optional): this codebook's principalAxes(), precomputed (shipped-search-axes.ts):
+   * building them is most of a cold start's set-up. Any rotation gives a correct search; only
+   * exactly these axes give the same rounding, hence the same index on near-exact ties.
+   */
+  constructor(codebook: Float32Array, k: number, dim: number, axes?: Float64Array) {
     if (codebook.length !== k * dim || k < 1 || dim < 1) throw new RangeError(`NearestSearcher: codebook is not ${k}×${dim}`);
+    if (axes !== undefined && axes.length !== dim * dim) throw new RangeError(`NearestSearcher: axes are not ${dim}×${dim}`);
     this.k = k;
     this.dim = dim;
-    this.axes = principalAxes(codebook, k, dim);
+    this.axes = axes ?? principalAxes(codebook, k, dim);
     const rot = new Float64Array(k * dim);
     for (let c = 0; c < k; c++) rotate(this.axes, dim, codebook, c * dim, rot, c * dim);
     const idx = Array.from({ length: k }, (_, i) => i).sort((a, b) => rot[a * dim] - rot[b * dim] || a - b);
@@ -219,17 +225,22 @@ function rotate(axes: Float64Array, dim: number, src: ArrayLike<number>, so: num
  * Eigenvectors of the codebook's scatter matrix by cyclic Jacobi rotations (deterministic),
  * returned as rows ordered by decreasing eigenvalue.
  */
-function principalAxes(codebook: Float32Array, k: number, dim: number): Float64Array {
+export function principalAxes(codebook: Float32Array, k: number, dim: number): Float64Array {
   const mean = new Float64Array(dim);
   for (let c = 0; c < k; c++) for (let d = 0; d < dim; d++) mean[d] += codebook[c * dim + d];
   for (let d = 0; d < dim; d++) mean[d] /= k;
+  // Upper triangle, mirrored: vp·vq and vq·vp are the same IEEE product, so the matrix is the
+  // full double loop's bit for bit at half the work (start-up, issue 15).
   const a = new Float64Array(dim * dim);
+  const v0 = new Float64Array(dim);
   for (let c = 0; c < k; c++) {
+    for (let d = 0; d < dim; d++) v0[d] = codebook[c * dim + d] - mean[d];
     for (let p = 0; p < dim; p++) {
-      const vp = codebook[c * dim + p] - mean[p];
-      for (let q = 0; q < dim; q++) a[p * dim + q] += vp * (codebook[c * dim + q] - mean[q]);
+      const vp = v0[p];
+      for (let q = p; q < dim; q++) a[p * dim + q] += vp * v0[q];
     }
   }
+  for (let p = 0; p < dim; p++) for (let q = 0; q < p; q++) a[p * dim + q] = a[q * dim + p];
   const v = new Float64Array(dim * dim);
   for (let d = 0; d < dim; d++) v[d * dim + d] = 1;
   for (let sweep = 0; sweep < 50; sweep++) {
