@@ -6,6 +6,7 @@ import { HOP } from '../dsp/window.js';
 import type { CodecModel } from '../model/model-format.js';
 import { CODEC_RATE, FORMAT_VERSION, HEADER_BYTES, codedLength, frameCountFor, readHeader, streamBytes, writeHeader, type StreamHeader } from '../coding/container.js';
 import { Decoder } from './decoder.js';
+import type { ConcealmentTuning } from './concealment.js';
 import { Encoder } from './encoder.js';
 import { checkModelMatches } from './model-check.js';
 import { UserError } from '../errors.js';
@@ -79,13 +80,14 @@ export function decodeSpeech(
   file: Uint8Array,
   lost?: Uint8Array,
   tuning: Partial<DecoderTuning> = {},
+  concealment: Partial<ConcealmentTuning> = {},
 ): { samples: Float32Array; header: StreamHeader } {
   const { header, headerBytes } = readHeader(file);
   checkModelMatches(header, model);
   if (lost !== undefined && lost.length !== header.frameCount) {
     throw new UserError(`the loss pattern has ${lost.length} frames, the stream ${header.frameCount}`);
   }
-  const dec = new Decoder(model, header.bitrate, tuning);
+  const dec = new Decoder(model, header.bitrate, tuning, concealment);
   const out = new Float32Array(codedLength(header.originalLength, header.originalRate));
   const fb = dec.frameBytes;
   for (let j = 0; j < header.frameCount; j++) {

@@ -16,10 +16,10 @@
  * - noise: random signs on the last good frame's envelope s = B·exp(ê) (the stream's envelope),
  *   scaled to that frame's coefficient energy.
  *
- * With h = voicing × harmonic share, the amplitudes are HARMONIC_GAIN·h and NOISE_GAIN·√(1 − h²)
+ * With h = voicing × harmonic share, the amplitudes are harmonicGain·h and noiseGain·√(1 − h²)
  * of the last good frame's level; the harmonic share hands over to the noise from 40 ms into a
  * loss, and everything fades (raised cosine) from 20 ms to silence at 100 ms. That level is the
- * last good frame's, but at most TRANSIENT_RATIO times the energy of the frame before it, so a
+ * last good frame's, but at most transientRatio times the energy of the frame before it, so a
  * loss right after an onset or a plosive is not filled with a repeated burst.
  */
 import { Mdct } from '../dsp/mdct.js';
@@ -36,29 +36,50 @@ const PITCH_WINDOW = 256;
 const MIN_LOOP = 160;
 /** Longest cross-fade at the loop's seam (5 ms, the exact part of the synthesis tail). */
 const MAX_SEAM = 80;
-/** Voicing (normalised correlation) below LOW is all noise, above HIGH all harmonic. */
-const VOICING_LOW = 0.4;
-const VOICING_HIGH = 0.8;
 /** Comb lag prior: accept the comb's period when its correlation is this close to the best. */
 const COMB_PREFERENCE = 0.9;
-/** Samples into the loss (from the end of the exact history): full level until FADE_START, silent at FADE_END. */
-const FADE_START = 320;
-const FADE_END = 1600;
-/** Harmonic share falls linearly from its voicing to 0 between these (40 ms and 80 ms). */
-const HARMONIC_END_START = 640;
-const HARMONIC_END = 1280;
-/** Concealed energy is at most this times the energy of the frame before the last good one. */
-const TRANSIENT_RATIO = 4;
 /**
- * Amplitudes of the two parts relative to the last good frame. Neither part matches the lost
- * waveform, and any mismatch is error: a prediction with correlation ρ to the truth has the least
- * error at gain ρ, and uncorrelated noise at gain 0. So the harmonic part is scaled by the voicing
- * and by HARMONIC_GAIN, and the noise (which only fills the hole) stays 6 dB down. Set on 8
- * test-other files (not the bench's --quick ones) at 10 % random and bursty loss: against full
- * energy, +0.007 STOI and +0.9 dB pSNR (13.2 kbit/s, random), equal STOI under bursts.
+ * The concealment's levels and timings; DEFAULT_CONCEALMENT is what ships, the rest is for
+ * experiments (bench:quality-pesq's `plc.` settings). Times are in ms from the end of the exact
+ * history (16 samples per ms).
  */
-const HARMONIC_GAIN = 0.85;
-const NOISE_GAIN = 0.5;
+export interface ConcealmentTuning {
+  /** Amplitude of the repeated pitch periods relative to the last good frame (× voicing). */
+  harmonicGain: number;
+  /** Amplitude of the shaped noise relative to the last good frame (× √(1 − h²)). */
+  noiseGain: number;
+  /** Full level until fadeStartMs into the loss, raised-cosine fade to silence at fadeEndMs. */
+  fadeStartMs: number;
+  fadeEndMs: number;
+  /** Harmonic share falls linearly from the voicing to 0 between these. */
+  harmonicEndStartMs: number;
+  harmonicEndMs: number;
+  /** Concealed energy is at most this times the energy of the frame before the last good one. */
+  transientRatio: number;
+  /** Voicing (normalised correlation) at or below low is all noise, at or above high all harmonic. */
+  voicingLow: number;
+  voicingHigh: number;
+}
+
+/**
+ * Neither part matches the lost waveform, and any mismatch is error: a prediction with
+ * correlation ρ to the truth has the least error at gain ρ, and uncorrelated noise at gain 0. So
+ * the harmonic part is scaled by the voicing and by harmonicGain, and the noise, which only fills
+ * the hole, stays down. Tuning is in docs/concealment.md.
+ */
+export const DEFAULT_CONCEALMENT: Readonly<ConcealmentTuning> = {
+  harmonicGain: 0.85,
+  noiseGain: 0.5,
+  fadeStartMs: 20,
+  fadeEndMs: 100,
+  harmonicEndStartMs: 40,
+  harmonicEndMs: 80,
+  transientRatio: 4,
+  voicingLow: 0.4,
+  voicingHigh: 0.8,
+};
+
+const SAMPLES_PER_MS = 16;
 
 /**
  * Comb lag index i puts harmonics P = 3 + 0.1·i bins apart (generate-entropy-tables.ts), i.e.
@@ -73,20 +94,6 @@ export interface GoodFrame {
   envelope: ArrayLike<number>;
   /** Comb lag index, or −1 when the frame had no comb. */
   combLag: number;
-}
-
-/** Raised-cosine fade: 1 until FADE_START, 0 from FADE_END. τ in samples since the loss began. */
-function fade(tau: number): number {
-  if (tau <= FADE_START) return 1;
-  if (tau >= FADE_END) return 0;
-  return 0.5 + 0.5 * Math.cos((Math.PI * (tau - FADE_START)) / (FADE_END - FADE_START));
-}
-
-/** Harmonic share (before the voicing weight): 1 until HARMONIC_END_START, 0 from HARMONIC_END. */
-function harmonicShare(tau: number): number {
-  if (tau <= HARMONIC_END_START) return 1;
-  if (tau >= HARMONIC_END) return 0;
-  return 1 - (tau - HARMONIC_END_START) / (HARMONIC_END - HARMONIC_END_START);
 }
 
 /** Normalised cross-correlation of x[end−len, end) with x[end−len−lag, end−lag). */
@@ -127,15 +134,44 @@ export class Concealer {
   private harmonicGain = 0;
   private noiseGain = 0;
 
-  constructor(n: number) {
+  private readonly fadeStart: number;
+  private readonly fadeEnd: number;
+  private readonly shareStart: number;
+  private readonly shareEnd: number;
+  private readonly t: Readonly<ConcealmentTuning>;
+
+  constructor(n: number, tuning: Partial<ConcealmentTuning> = {}) {
     if (n % 4 !== 0) throw new RangeError(`Concealer: n must be a multiple of 4, got ${n}`);
     this.n = n;
+    const t = { ...DEFAULT_CONCEALMENT, ...tuning };
+    if (!(t.fadeEndMs > t.fadeStartMs && t.harmonicEndMs > t.harmonicEndStartMs && t.voicingHigh > t.voicingLow)) {
+      throw new RangeError('Concealer: each end must come after its start (fade, harmonic share, voicing)');
+    }
+    this.t = t;
+    this.fadeStart = t.fadeStartMs * SAMPLES_PER_MS;
+    this.fadeEnd = t.fadeEndMs * SAMPLES_PER_MS;
+    this.shareStart = t.harmonicEndStartMs * SAMPLES_PER_MS;
+    this.shareEnd = t.harmonicEndMs * SAMPLES_PER_MS;
     this.mdct = new Mdct(n);
     this.hist = new Float64Array(HISTORY + n / 4);
     this.envelope = new Float64Array(n);
     this.block = new Float64Array(2 * n);
     this.noise = new Float64Array(n);
     this.loop = new Float64Array(HISTORY);
+  }
+
+  /** Raised-cosine fade: 1 until fadeStart, 0 from fadeEnd. τ in samples since the loss began. */
+  private fade(tau: number): number {
+    if (tau <= this.fadeStart) return 1;
+    if (tau >= this.fadeEnd) return 0;
+    return 0.5 + 0.5 * Math.cos((Math.PI * (tau - this.fadeStart)) / (this.fadeEnd - this.fadeStart));
+  }
+
+  /** Harmonic share (before the voicing weight): 1 until shareStart, 0 from shareEnd. */
+  private harmonicShare(tau: number): number {
+    if (tau <= this.shareStart) return 1;
+    if (tau >= this.shareEnd) return 0;
+    return 1 - (tau - this.shareStart) / (this.shareEnd - this.shareStart);
   }
 
   /** Frames concealed in the current burst (0 after a good frame). */
@@ -181,15 +217,15 @@ export class Concealer {
       const hi = 2 * n - n / 4; // the window is zero outside [n/4, 7n/4)
       for (let b = lo; b < hi; b++) {
         const tau = tau0 + b;
-        const g = this.harmonicGain * fade(tau) * harmonicShare(tau);
+        const g = this.harmonicGain * this.fade(tau) * this.harmonicShare(tau);
         if (g > 0) block[b] = g * this.loop[tau % L];
       }
     }
     this.mdct.forward(block, out);
     // Noise: one gain per frame, at the window's centre (the overlap-add interpolates between frames).
     const tc = tau0 + n;
-    const h = this.voicing * harmonicShare(tc);
-    const gn = this.noiseGain * fade(tc) * Math.sqrt(Math.max(0, 1 - h * h));
+    const h = this.voicing * this.harmonicShare(tc);
+    const gn = this.noiseGain * this.fade(tc) * Math.sqrt(Math.max(0, 1 - h * h));
     if (gn > 0) {
       const rng = this.rng;
       for (let k = 0; k < n; k++) out[k] += rng.uniform() < 0.5 ? -gn * this.noise[k] : gn * this.noise[k];
@@ -208,8 +244,8 @@ export class Concealer {
     this.voicing = 0;
     const eLast = this.energyLast;
     if (this.goodFrames === 0 || !(eLast > 0) || !Number.isFinite(eLast)) return;
-    // Level: the last good frame's, limited to TRANSIENT_RATIO × the frame before (0 at the stream's start).
-    const eRef = Math.min(eLast, TRANSIENT_RATIO * this.energyPrev);
+    // Level: the last good frame's, limited to transientRatio × the frame before (0 at the stream's start).
+    const eRef = Math.min(eLast, this.t.transientRatio * this.energyPrev);
     if (!(eRef > 0)) return;
     const end = HISTORY + q;
     // Pitch: best normalised correlation, or the comb's period when nearly as good.
@@ -238,7 +274,7 @@ export class Concealer {
         lag = cl;
       }
     }
-    this.voicing = Math.min(1, Math.max(0, (best - VOICING_LOW) / (VOICING_HIGH - VOICING_LOW)));
+    this.voicing = Math.min(1, Math.max(0, (best - this.t.voicingLow) / (this.t.voicingHigh - this.t.voicingLow)));
     const scale = Math.sqrt(eRef / eLast);
     if (this.voicing > 0) {
       // Loop of m whole periods (≥ MIN_LOOP samples), its length refined around m·lag.
@@ -263,7 +299,7 @@ export class Concealer {
         this.loop[at] = (1 - r) * hist[end - L + at] + r * hist[end - 2 * L + at];
       }
       this.loopLen = L;
-      this.harmonicGain = HARMONIC_GAIN * this.voicing * scale;
+      this.harmonicGain = this.t.harmonicGain * this.voicing * scale;
     }
     // Noise: envelope shape, energy eRef (random signs keep the expected energy).
     let sum = 0;
@@ -271,7 +307,7 @@ export class Concealer {
     if (sum > 0 && Number.isFinite(sum)) {
       const gain = Math.sqrt(eRef / sum);
       for (let k = 0; k < n; k++) this.noise[k] = gain * Math.sqrt(Math.max(0, this.envelope[k]));
-      this.noiseGain = NOISE_GAIN;
+      this.noiseGain = this.t.noiseGain;
     }
   }
 }

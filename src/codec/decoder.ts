@@ -16,7 +16,7 @@ import { HOP } from '../dsp/window.js';
 import { CorruptDataError } from '../errors.js';
 import type { CodecModel } from '../model/model-format.js';
 import { FrameDecoder } from '../coding/frame-decoder.js';
-import { Concealer } from './concealment.js';
+import { Concealer, type ConcealmentTuning } from './concealment.js';
 import { harmonicBandWeights, type DecoderTuning } from '../coding/post-filter.js';
 import { HarmonicPostFilter } from '../coding/harmonic-post-filter.js';
 import type { Bitrate } from '../coding/modes.js';
@@ -27,7 +27,7 @@ export class Decoder {
   private readonly synth = new MdctSynthesizer(HOP);
   private readonly frames: FrameDecoder;
   private readonly coeffs: Float64Array;
-  private readonly concealer = new Concealer(HOP);
+  private readonly concealer: Concealer;
   private readonly harmonic: HarmonicPostFilter;
   /** MDCT-domain band of the harmonic post-filter (tuning.harmonicSplitHz): bin weights, synthesis and scratch. */
   private readonly band: {
@@ -44,9 +44,13 @@ export class Decoder {
   /** Skip the correction source's IMDCT in frames without a correction (same output; false for tests). */
   lazySource = true;
 
-  /** `tuning` overrides the mode's decoder tools (post-filter.ts DEFAULT_TUNING), for experiments. */
-  constructor(model: CodecModel, bitrate: Bitrate, tuning: Partial<DecoderTuning> = {}) {
+  /**
+   * `tuning` overrides the mode's decoder tools (post-filter.ts DEFAULT_TUNING) and `concealment`
+   * the packet-loss concealment's levels (concealment.ts DEFAULT_CONCEALMENT), for experiments.
+   */
+  constructor(model: CodecModel, bitrate: Bitrate, tuning: Partial<DecoderTuning> = {}, concealment: Partial<ConcealmentTuning> = {}) {
     this.bitrate = bitrate;
+    this.concealer = new Concealer(HOP, concealment);
     this.frames = new FrameDecoder(model, bitrate, tuning);
     this.frameBytes = this.frames.frameBytes;
     const t = this.frames.tuning;
