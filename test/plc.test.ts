@@ -10,6 +10,7 @@ import path from 'node:path';
 import { encodeSpeech, decodeSpeech } from '../src/codec/codec.js';
 import { readHeader } from '../src/coding/container.js';
 import { lossMask, maskStats, parseLostFrames } from '../src/codec/loss-pattern.js';
+import { DEFAULT_CONCEALMENT } from '../src/codec/concealment.js';
 import { loadModel, type CodecModel } from '../src/model/codec-model.js';
 import { lowOverlapWindow } from '../src/dsp/window.js';
 import { dropOpusPackets, oggCrc } from '../src/eval/ogg-loss.js';
@@ -169,9 +170,12 @@ describe('concealment in the decoder', () => {
     const all = decodeSpeech(model, bytes, new Uint8Array(frames).fill(1)).samples;
     expect(all.length).toBe(x.length);
     expect(peak(all)).toBe(0);
-    // A long burst fades to silence within 100 ms (plus the window's 10 ms).
+    // A long burst fades to silence within fadeEndMs (140 ms; plus the window's 10 ms).
     const long = decodeWith(Array.from({ length: 20 }, (_, i) => 40 + i));
-    expect(peak(long, (40 - 1) * N + 80 + 1760, (60 - 1) * N)).toBe(0);
+    const silentFrom = (40 - 1) * N + 80 + 16 * DEFAULT_CONCEALMENT.fadeEndMs + 160;
+    expect(silentFrom).toBeLessThan((60 - 1) * N - N);
+    expect(peak(long, silentFrom, (60 - 1) * N)).toBe(0);
+    expect(peak(long, silentFrom - 3 * N, silentFrom - N)).toBeGreaterThan(0);
   });
 
   it('does not repeat a transient: a loss right after a click stays far below it', () => {

@@ -18,9 +18,9 @@
  *
  * With h = voicing × harmonic share, the amplitudes are harmonicGain·h and noiseGain·√(1 − h²)
  * of the last good frame's level; the harmonic share hands over to the noise from 40 ms into a
- * loss, and everything fades (raised cosine) from 20 ms to silence at 100 ms. That level is the
- * last good frame's, but at most transientRatio times the energy of the frame before it, so a
- * loss right after an onset or a plosive is not filled with a repeated burst.
+ * loss, and everything fades (raised cosine) from 40 ms to silence at 140 ms (DEFAULT_CONCEALMENT).
+ * That level is the last good frame's, but at most transientRatio times the energy of the frame
+ * before it, so a loss right after an onset or a plosive is not filled with a repeated burst.
  */
 import { Mdct } from '../dsp/mdct.js';
 import { Rng } from '../vq/random.js';
@@ -68,15 +68,15 @@ export interface ConcealmentTuning {
  * the hole, stays down. Tuning is in docs/concealment.md.
  */
 export const DEFAULT_CONCEALMENT: Readonly<ConcealmentTuning> = {
-  harmonicGain: 0.85,
-  noiseGain: 0.5,
-  fadeStartMs: 20,
-  fadeEndMs: 100,
+  harmonicGain: 0.7,
+  noiseGain: 0.3,
+  fadeStartMs: 40,
+  fadeEndMs: 140,
   harmonicEndStartMs: 40,
   harmonicEndMs: 80,
   transientRatio: 4,
-  voicingLow: 0.4,
-  voicingHigh: 0.8,
+  voicingLow: 0.3,
+  voicingHigh: 0.7,
 };
 
 const SAMPLES_PER_MS = 16;
