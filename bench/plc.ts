@@ -14,7 +14,7 @@
  * Each file's loss patterns are seeded by its path (eval-file.ts fileLossSpec, seed 1), so the
  * patterns are the same in every run and for both codecs.
  */
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { benchEntry, runFileWorkers } from './file-workers.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -263,13 +263,7 @@ async function main(): Promise<void> {
     else errors.push({ file: m.file, message: m.message });
   };
   const self = fileURLToPath(import.meta.url);
-  await Promise.all(Array.from({ length: workers }, (_, w) => new Promise<void>((resolve, reject) => {
-    const input: WorkerInput = { files: files.filter((_, i) => i % workers === w), root: o.data, opus: o.opus };
-    const worker = new Worker(self, { workerData: input });
-    worker.on('message', onMessage);
-    worker.on('error', reject);
-    worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited with ${code}`))));
-  })));
+  await runFileWorkers(self, workers, (w): WorkerInput => ({ files: files.filter((_, i) => i % workers === w), root: o.data, opus: o.opus }), onMessage);
   if (process.stderr.isTTY) process.stderr.write('\n');
   const wall = (performance.now() - t0) / 1000;
 
@@ -300,14 +294,4 @@ async function main(): Promise<void> {
   if (errors.length) process.exitCode = 1;
 }
 
-if (isMainThread) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`bench:plc failed: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = 2;
-  });
-} else if (parentPort) {
-  const port = parentPort;
-  scoreFiles(workerData as WorkerInput, (m) => port.postMessage(m)).catch((err: unknown) => {
-    port.postMessage({ type: 'error', file: '(worker)', message: (err as Error).message } satisfies WorkerMessage);
-  });
-}
+benchEntry('plc', main, scoreFiles);

@@ -18,7 +18,7 @@
  * path relative to --data) as in `eval --loss`.
  * Writes bench/results/quality-pesq[-TAG].json.
  */
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { benchEntry, runFileWorkers } from './file-workers.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,13 +147,7 @@ async function main(): Promise<void> {
     else errors.push(`${m.file}: ${m.message}`);
   };
   const self = fileURLToPath(import.meta.url);
-  await Promise.all(Array.from({ length: workers }, (_, w) => new Promise<void>((resolve, reject) => {
-    const input: WorkerInput = { files: files.filter((_, i) => i % workers === w), root: o.data, bitrates, variants, losses };
-    const worker = new Worker(self, { workerData: input });
-    worker.on('message', onMessage);
-    worker.on('error', reject);
-    worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited with ${code}`))));
-  })));
+  await runFileWorkers(self, workers, (w): WorkerInput => ({ files: files.filter((_, i) => i % workers === w), root: o.data, bitrates, variants, losses }), onMessage);
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   const rows: Array<{ bitrate: Bitrate; loss: string; variant: string; pesq: number; stoi: number; psnr: number; files: number }> = [];
   const withLoss = losses.length > 1 || losses[0].loss !== null;
@@ -188,14 +182,4 @@ async function main(): Promise<void> {
   if (errors.length) process.exitCode = 1;
 }
 
-if (isMainThread) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`bench:quality-pesq failed: ${(err as Error)?.message ?? String(err)}\n`);
-    process.exitCode = 2;
-  });
-} else if (parentPort) {
-  const port = parentPort;
-  scoreFiles(workerData as WorkerInput, (m) => port.postMessage(m)).catch((err: unknown) => {
-    port.postMessage({ type: 'error', file: '(worker)', message: (err as Error).message } satisfies Message);
-  });
-}
+benchEntry('quality-pesq', main, scoreFiles);

@@ -13,7 +13,7 @@
  * it buys (the stream header still names the same model id).
  * Files are spread over worker threads (default: all cores); each worker scores whole files.
  */
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { benchEntry, runFileWorkers } from './file-workers.js';
 import { availableParallelism } from 'node:os';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -115,13 +115,7 @@ async function main(): Promise<void> {
     }
   };
   const self = fileURLToPath(import.meta.url);
-  await Promise.all(Array.from({ length: workers }, (_, w) => new Promise<void>((resolve, reject) => {
-    const input: WorkerInput = { files: files.filter((_, i) => i % workers === w), bitrates, modelDir: o.model, stages, withoutEntropyModel };
-    const worker = new Worker(self, { workerData: input });
-    worker.on('message', onMessage);
-    worker.on('error', reject);
-    worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited with ${code}`))));
-  })));
+  await runFileWorkers(self, workers, (w): WorkerInput => ({ files: files.filter((_, i) => i % workers === w), bitrates, modelDir: o.model, stages, withoutEntropyModel }), onMessage);
   if (process.stderr.isTTY) process.stderr.write('\n');
   const wall = (performance.now() - t0) / 1000;
 
@@ -169,14 +163,4 @@ async function main(): Promise<void> {
   if (errors.length) process.exitCode = 1;
 }
 
-if (isMainThread) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`bench:quality failed: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = 2;
-  });
-} else if (parentPort) {
-  const port = parentPort;
-  scoreFiles(workerData as WorkerInput, (m) => port.postMessage(m)).catch((err: unknown) => {
-    port.postMessage({ type: 'error', file: '(worker)', message: (err as Error).message } satisfies WorkerMessage);
-  });
-}
+benchEntry('quality', main, scoreFiles);
