@@ -3,7 +3,7 @@
  * WAVs (harmonic tones through moving resonances, plus noise) from four fake LibriSpeech speakers.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -13,7 +13,7 @@ import { loadModel, parseModel, serializeModel } from '../src/model/codec-model.
 import { Rng } from '../src/vq/random.js';
 import { initTfBackend } from '../src/vq/tf-backend.js';
 import { Trainer, type ValidationResult } from '../src/train/trainer.js';
-import { BEST_DIR_NAME, meanValidationBits } from '../src/train/run-training.js';
+import { BEST_DIR_NAME, meanValidationBits, validationsSinceBest } from '../src/train/run-training.js';
 import { laplaceCellBits, laplaceCellBitsTf, sumCellBitsOfLogScale } from '../src/train/spectrum-bits.js';
 import { parseCheckpoint, serializeCheckpoint } from '../src/train/checkpoint.js';
 import { loadTrainingData, splitFiles, splitGroupOf } from '../src/train/dataset.js';
@@ -242,4 +242,44 @@ describe('train command', () => {
     }
     expect(10 * Math.log10(num / den)).toBeGreaterThan(3);
   }, 400_000);
+
+  it('--patience stops after that many validations without a new best; best/ holds the best', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'nsvq-train-pat-')), 'run');
+    const r = await runCliAsync([...common(out), '--patience', '2', '--validate-every', '1', '--max-steps', '200']);
+    expect(r.code, r.stderr).toBe(0);
+    const vals = readFileSync(path.join(out, 'train-log.jsonl'), 'utf8').trim().split('\n')
+      .map((l) => JSON.parse(l) as { event: string; step: number; modes?: { bitsPerFrame: number }[] })
+      .filter((e) => e.event === 'validation' && e.modes);
+    const means = vals.map((e) => meanValidationBits(e as unknown as ValidationResult));
+    const best = Math.min(...means);
+    const bestAt = means.indexOf(best);
+    const card = JSON.parse(readFileSync(path.join(out, 'model-card.json'), 'utf8')) as { steps: number; stoppedBy: string; settings: { patience?: number } };
+    const bestCard = JSON.parse(readFileSync(path.join(out, BEST_DIR_NAME, 'model-card.json'), 'utf8')) as { steps: number };
+    expect(bestCard.steps).toBe(vals[bestAt].step);
+    if (card.stoppedBy === 'patience') {
+      expect(r.stderr).toMatch(/early stop at step \d+: 2 validations without a new best/);
+      // Exactly two validations after the best, none better; the run stopped at the second.
+      expect(vals.length - 1 - bestAt).toBe(2);
+      expect(card.steps).toBe(vals[vals.length - 1].step);
+      expect(card.settings.patience).toBe(2);
+    } else {
+      // Never stalled twice in a row within the budget: then it must have run to --max-steps.
+      expect(card.steps).toBe(200);
+      for (let i = 2; i < means.length; i++) expect(Math.min(means[i - 1], means[i])).toBeLessThan(Math.min(...means.slice(0, i - 1)));
+    }
+  }, 200_000);
+});
+
+describe('validationsSinceBest (patience across --resume)', () => {
+  it('counts the distinct validation steps after best/ up to the resume step', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'nsvq-train-since-'));
+    mkdirSync(path.join(dir, BEST_DIR_NAME));
+    writeFileSync(path.join(dir, BEST_DIR_NAME, 'model-card.json'), JSON.stringify({ steps: 20 }));
+    const log = path.join(dir, 'train-log.jsonl');
+    const lines = [10, 20, 30, 40, 40, 50].map((step) => JSON.stringify({ event: 'validation', step }));
+    writeFileSync(log, [JSON.stringify({ event: 'step', step: 41 }), ...lines, '{"event":"valid'].join('\n'));
+    expect(validationsSinceBest(log, path.join(dir, BEST_DIR_NAME), 45)).toBe(2); // 30, 40 (40 logged twice)
+    expect(validationsSinceBest(log, path.join(dir, BEST_DIR_NAME), 50)).toBe(3);
+    expect(validationsSinceBest(log, path.join(dir, 'missing'), 50)).toBe(0);
+  });
 });

@@ -22,6 +22,7 @@ interface TrainCliOptions {
   validationFraction: string;
   validationFrames: string;
   validateEvery: string;
+  patience?: string;
   checkpointEvery: string;
   threads: string;
   shuffleFrames: string;
@@ -57,6 +58,7 @@ export function registerTrain(program: Command): void {
     .option('--validation-fraction <f>', 'share of speakers held out for validation', '0.05')
     .option('--validation-frames <n>', 'held-out frames scored at each validation', '4000')
     .option('--validate-every <n>', 'validate every N steps', '100')
+    .option('--patience <n>', 'early stopping: stop after this many validations in a row without a new best (best/ holds the best model)')
     .option('--checkpoint-every <n>', 'checkpoint every N steps', '50')
     .option('--threads <n>', 'threads for the codeword search and for feature extraction, each including the main one', '2')
     .option('--shuffle-frames <n>', 'shuffle window in frames; memory holds at most two windows (262144 frames ≈ 335 MB each)', '262144')
@@ -88,6 +90,7 @@ export function registerTrain(program: Command): void {
         validationFraction: num(opts.validationFraction, '--validation-fraction'),
         validationFrames: num(opts.validationFrames, '--validation-frames'),
         validateEvery: num(opts.validateEvery, '--validate-every'),
+        patience: opts.patience !== undefined ? num(opts.patience, '--patience') : undefined,
         checkpointEvery: num(opts.checkpointEvery, '--checkpoint-every'),
         threads: num(opts.threads, '--threads'),
         shuffleFrames: num(opts.shuffleFrames, '--shuffle-frames'),
