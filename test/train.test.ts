@@ -12,7 +12,7 @@ import { encodeSpeech, decodeSpeech } from '../src/codec/codec.js';
 import { loadModel, parseModel, serializeModel } from '../src/model/codec-model.js';
 import { Rng } from '../src/vq/random.js';
 import { initTfBackend } from '../src/vq/tf-backend.js';
-import { Trainer, type ValidationResult } from '../src/train/trainer.js';
+import { ESTIMATORS, Trainer, type ValidationResult } from '../src/train/trainer.js';
 import { BEST_DIR_NAME, meanValidationBits, validationsSinceBest } from '../src/train/run-training.js';
 import { laplaceCellBits, laplaceCellBitsTf, sumCellBitsOfLogScale } from '../src/train/spectrum-bits.js';
 import { parseCheckpoint, serializeCheckpoint } from '../src/train/checkpoint.js';
@@ -135,7 +135,7 @@ describe('trainer', () => {
   it('checkpoint → restore → continue is bit-identical to an uninterrupted run (all estimators)', async () => {
     const data = await loadTrainingData([dataDir], { validationFraction: 0.25, cacheDir: null, bins: 320 });
     const { x, frames } = data.train;
-    for (const estimator of ['nsvq', 'ste', 'ema'] as const) {
+    for (const estimator of ['nsvq', 'ste', 'ema', 'diveq', 'rotation'] as const) {
       const cfg = { estimator, stages: 2, stageBits: 5, stagesPerMode: { '8000': 1, '16400': 2 }, lr: 0.01, plannedSteps: 8, seed: 9 };
       const half = Math.floor(frames / 2);
       const batch = (i: number): Float32Array => x.subarray((i % 2) * half * 320, ((i % 2) + 1) * half * 320);
@@ -151,6 +151,48 @@ describe('trainer', () => {
       for (let i = 3; i < 6; i++) await c.trainStep(batch(i), half);
       expect(serializeCheckpoint(c.snapshot(), progress)).toEqual(serializeCheckpoint(a.snapshot(), progress));
     }
+  });
+
+  // Issue 13: DiVeQ, SF-DiVeQ and the rotation trick as end-to-end estimators (one stage, as in
+  // the Fig. 1 experiment). Same start and batches for all: each must lower the loss and the
+  // validation bits, be deterministic, and follow a trajectory of its own.
+  it('diveq, sf-diveq and rotation train, are deterministic and differ from nsvq and ste', async () => {
+    const data = await loadTrainingData([dataDir], { validationFraction: 0.25, cacheDir: null, bins: 320 });
+    const { x, frames } = data.train;
+    const run = async (estimator: (typeof ESTIMATORS)[number]): Promise<{ model: Float32Array[]; before: number; after: number; first: number; last: number }> => {
+      const tr = Trainer.fromData(x, frames, { estimator, stages: 1, stageBits: 6, stagesPerMode: { '8000': 1, '32000': 1 }, lr: 0.02, plannedSteps: 1000, seed: 5 });
+      const mean = (v: ValidationResult): number => meanValidationBits(v);
+      const before = mean(await tr.validate(x, frames));
+      const first = (await tr.trainStep(x, frames)).bits;
+      let last = first;
+      for (let i = 0; i < 14; i++) last = (await tr.trainStep(x, frames)).bits;
+      const after = mean(await tr.validate(x, frames));
+      const m = tr.toModel();
+      return { model: [m.analysis, m.synthesis, ...m.codebooks], before, after, first, last };
+    };
+    const flat = (r: { model: Float32Array[] }): number[] => r.model.flatMap((a) => Array.from(a));
+    const base = { nsvq: flat(await run('nsvq')), ste: flat(await run('ste')) };
+    for (const estimator of ['diveq', 'sf-diveq', 'rotation'] as const) {
+      const r = await run(estimator);
+      expect(r.after, estimator).toBeLessThan(r.before - 1);
+      expect(r.last, estimator).toBeLessThan(r.first);
+      expect(flat(await run(estimator)), estimator).toEqual(flat(r));
+      expect(flat(r), estimator).not.toEqual(base.nsvq);
+      expect(flat(r), estimator).not.toEqual(base.ste);
+    }
+    expect(() => Trainer.fromData(x, frames, { estimator: 'sf-diveq', stages: 2, stageBits: 5 })).toThrow(/single stage/);
+  });
+
+  it('the rotation estimator passes ĉ forward exactly (its value is the hard envelope)', async () => {
+    // With the codebook frozen in value (lr → tiny), the rotation and STE runs see the same
+    // forward value, so their first-step loss (spectrum bits) agrees to float rounding.
+    const data = await loadTrainingData([dataDir], { validationFraction: 0.25, cacheDir: null, bins: 320 });
+    const { x, frames } = data.train;
+    const cfg = { stages: 1, stageBits: 6, stagesPerMode: { '8000': 1 }, lr: 1e-3, plannedSteps: 1000, seed: 2 };
+    const ste = await Trainer.fromData(x, frames, { ...cfg, estimator: 'ste' }).trainStep(x, frames);
+    const rot = await Trainer.fromData(x, frames, { ...cfg, estimator: 'rotation' }).trainStep(x, frames);
+    expect(rot.bits).toBeCloseTo(ste.bits, 3);
+    expect(rot.aux).toBeCloseTo(ste.aux, 5);
   });
 });
 

@@ -37,7 +37,7 @@ import { prepareTrainingData, type PreparedData } from './dataset.js';
 import { defaultCacheDir } from './features.js';
 import { evenlySpacedFrames, FeatureWorkers } from './frame-store.js';
 import { initTfBackend, type BackendChoice } from '../vq/tf-backend.js';
-import { ENTROPY_MODEL_KIND, Trainer, type Estimator, type StepStats, type TrainerConfig, type ValidationResult } from './trainer.js';
+import { ENTROPY_MODEL_KIND, ESTIMATORS, Trainer, type Estimator, type StepStats, type TrainerConfig, type ValidationResult } from './trainer.js';
 
 export type TrainBackend = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
 
@@ -502,7 +502,8 @@ function validateOptions(o: TrainOptions): void {
   if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new UserError(`--lr must be a positive number (got ${o.lr})`);
   if (!Number.isInteger(o.seed) || o.seed < 0) throw new UserError(`--seed must be a non-negative integer (got ${o.seed})`);
   if (o.maxHours !== undefined && !(o.maxHours > 0)) throw new UserError(`--max-hours must be positive (got ${o.maxHours})`);
-  if (!['nsvq', 'ste', 'ema'].includes(o.estimator)) throw new UserError(`--estimator must be nsvq, ste or ema (got ${o.estimator})`);
+  if (!(ESTIMATORS as readonly string[]).includes(o.estimator)) throw new UserError(`--estimator must be one of ${ESTIMATORS.join(', ')} (got ${o.estimator})`);
+  if (o.estimator === 'sf-diveq' && o.stages !== 1) throw new UserError('--estimator sf-diveq trains a single stage: give --stages 1');
   if (!Number.isFinite(o.snrDb)) throw new UserError('--snr-db must be a number');
 }
 

@@ -40,7 +40,7 @@ export function registerTrain(program: Command): void {
     .description('train the envelope quantizer end to end with NSVQ on LibriSpeech or any audio folder')
     .requiredOption('-d, --data <dirs...>', 'training data folders (scanned recursively for audio)')
     .requiredOption('-o, --out <dir>', 'model output folder (model.nsvqm, model card, log, checkpoint, best/ = best-validation model)')
-    .option('--estimator <name>', 'envelope quantizer estimator: nsvq, ste or ema', 'nsvq')
+    .option('--estimator <name>', 'envelope quantizer estimator: nsvq, ste, ema, diveq, sf-diveq (one stage) or rotation', 'nsvq')
     .option('--stages <n>', 'MSVQ stages to train (default: the initial model\'s, else 4)')
     .option('--bits-per-stage <n>', 'bits per MSVQ stage', '12')
     .option('--epochs <n>', 'passes over the training frames', '5')
@@ -64,8 +64,9 @@ export function registerTrain(program: Command): void {
     .option('--shuffle-frames <n>', 'shuffle window in frames; memory holds at most two windows (262144 frames ≈ 335 MB each)', '262144')
     .action(runAction(async (opts: TrainCliOptions) => {
       const { runTraining } = await import('../../train/run-training.js');
-      const estimator = opts.estimator;
-      if (estimator !== 'nsvq' && estimator !== 'ste' && estimator !== 'ema') throw new UserError(`--estimator must be nsvq, ste or ema (got "${estimator}")`);
+      const { ESTIMATORS } = await import('../../train/trainer.js');
+      const estimator = ESTIMATORS.find((e) => e === opts.estimator);
+      if (estimator === undefined) throw new UserError(`--estimator must be one of ${ESTIMATORS.join(', ')} (got "${opts.estimator}")`);
       const backend = opts.backend;
       if (backend !== 'auto' && backend !== 'wasm' && backend !== 'cpu' && backend !== 'tensorflow') {
         throw new UserError(`--backend must be auto, wasm, cpu or tensorflow (got "${backend}")`);
