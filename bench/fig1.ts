@@ -74,7 +74,8 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--report-only') a.reportOnly = true;
     else throw new Error(`unknown option ${k}`);
   }
-  if (!a.estimators.includes('nsvq')) throw new Error('--estimators must include nsvq (the report compares NSVQ with the others)');
+  // Without nsvq the report has no paired comparisons (useful to train/evaluate other estimators
+  // alone while another bench process handles NSVQ; the final report names them all).
   return a;
 }
 
@@ -312,6 +313,28 @@ function markdown(a: Args, bands: Map<Point, BandSummary[]>, paired: Map<Point, 
       L.push('');
     }
   }
+  // Which settings favour NSVQ: the sign of the mean difference, and whether every seed agrees.
+  const sign = (p: PairedSummary | undefined): string => {
+    if (!p) return '–';
+    const all = p.seedDiffs.map((d) => d.meanDiff);
+    if (all.every((d) => d > 0)) return '**+**';
+    if (all.every((d) => d < 0)) return '−';
+    return p.meanDiff > 0 ? '(+)' : '(−)';
+  };
+  L.push('## Where NSVQ is ahead', '');
+  L.push('Sign of the mean NSVQ − other difference: **+** / − = every seed agrees, (+) / (−) = the seeds disagree (sign of the mean).', '');
+  const rateCols = [...new Set([...paired.values()].flat().map((p) => p.bitrate))];
+  L.push(`| point | vs | metric | ${rateCols.map((r) => (r === 'all' ? 'all' : String(r / 1000))).join(' | ')} |`, `|---|---|---|${rateCols.map(() => '---|').join('')}`);
+  for (const point of a.points) {
+    for (const other of a.estimators.filter((e) => e !== 'nsvq')) {
+      for (const m of FIG1_METRICS) {
+        const ps = (paired.get(point) ?? []).filter((p) => p.b === other && p.metric === m);
+        if (ps.length === 0) continue;
+        L.push(`| ${point} | ${other.toUpperCase()} | ${LABEL[m]} | ${rateCols.map((r) => sign(ps.find((p) => p.bitrate === r))).join(' | ')} |`);
+      }
+    }
+  }
+  L.push('');
   L.push('## Runs', '');
   L.push('| run | evaluated model: steps | run: steps, stopped by | mean validation bits/frame | envelope LSD dB | train wall s | eval wall s |', '|---|---|---|---|---|---|---|');
   for (const r of runs) {
