@@ -340,7 +340,7 @@ function markdown(a: Args, bands: Map<Point, BandSummary[]>, paired: Map<Point, 
   for (const r of runs) {
     L.push(`| ${runName(r.estimator, r.seed, r.point)} | ${r.modelSteps} | ${r.runSteps}, ${r.stoppedBy} | ${r.validationBits?.toFixed(2) ?? '–'} | ${r.validationLsdDb?.toFixed(3) ?? '–'} | ${r.trainWallSeconds} | ${r.evalWallSeconds ?? '–'} |`);
   }
-  L.push('', 'Train wall: the trainer\'s own count for the whole run (an es run includes its 5-epoch prefix), on a shared 2-core machine with up to two runs side by side (single-threaded each); feature extraction is cached and not counted. Eval wall: `nsvq-codec eval -j 1` on the 50 files × 6 rates.', '');
+  L.push('', 'Train wall: the trainer\'s own count for the whole run (an es run includes its 5-epoch prefix), on a shared 2-core machine where 2–6 of these single-threaded processes (training and evaluation) ran at once beside other users\' jobs, so wall times are only indicative; feature extraction is cached and not counted. Eval wall: `nsvq-codec eval -j 1` on the 50 files × 6 rates.', '');
   L.push('## Commands', '', '```', ...commands, '```', '');
   return L.join('\n');
 }
@@ -390,7 +390,7 @@ async function main(): Promise<void> {
     return `cp -r ${runDir('nsvq', 1, '5ep')} ${runDir('nsvq', 1, 'es')} && nsvq-codec ${args.join(' ')} --patience ${a.patience} --resume`;
   };
   const commands = [
-    `npm run bench:fig1 -- --estimators ${a.estimators.join(',')} --seeds ${a.seeds.join(',')} --points ${a.points.join(',')} --parallel ${a.parallel} --es-epochs ${a.esEpochs} --patience ${a.patience}`,
+    `npm run bench:fig1 -- --estimators ${a.estimators.join(',')} --seeds ${a.seeds.join(',')} --points ${a.points.join(',')} --parallel ${a.parallel}${a.points.includes('es') ? ` --es-epochs ${a.esEpochs} --patience ${a.patience}` : ''}`,
     '# runs it makes, e.g. NSVQ seed 1 (every estimator and seed alike):',
     example('5ep'),
     ...(a.points.includes('es') ? [example('es')] : []),
