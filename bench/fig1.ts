@@ -291,7 +291,8 @@ function markdown(a: Args, bands: Map<Point, BandSummary[]>, paired: Map<Point, 
         });
         L.push(`| ${r / 1000} | ${cells.join(' | ')} |`);
       }
-      L.push('', `![${LABEL[metric]} ${point}](fig1-${point}-${metric}.svg)`, '');
+      const more = a.estimators.some((e) => e !== 'nsvq' && e !== 'ste' && bs.some((x) => x.estimator === e));
+      L.push('', `![${LABEL[metric]} ${point}](fig1-${point}-${metric}.svg)${more ? ` (NSVQ and STE, as the paper's Fig. 1; all estimators: [fig1-${point}-${metric}-all.svg](fig1-${point}-${metric}-all.svg))` : ''}`, '');
     }
     for (const other of a.estimators.filter((e) => e !== 'nsvq')) {
       const sel = ps.filter((p) => p.b === other);
@@ -378,8 +379,14 @@ async function main(): Promise<void> {
     bands.set(point, bs);
     paired.set(point, a.estimators.filter((e) => e !== 'nsvq').flatMap((e) => pairedSummaries(s, 'nsvq', e)));
     if (bs.length === 0) continue;
+    // Fig. 1 (a)–(c): NSVQ and STE only, as the paper; with more estimators also an "-all" chart.
+    const present = a.estimators.filter((e) => bs.some((b) => b.estimator === e));
+    const pair: string[] = present.filter((e) => e === 'nsvq' || e === 'ste');
     for (const metric of FIG1_METRICS) {
-      writeFileSync(path.join(ROOT, RESULTS, `fig1-${point}-${metric}.svg`), await renderSvg(chartSpec(bs, metric, point, a.estimators.filter((e) => bs.some((b) => b.estimator === e)))));
+      writeFileSync(path.join(ROOT, RESULTS, `fig1-${point}-${metric}.svg`), await renderSvg(chartSpec(bs.filter((b) => pair.includes(b.estimator)), metric, point, pair)));
+      if (present.length > pair.length) {
+        writeFileSync(path.join(ROOT, RESULTS, `fig1-${point}-${metric}-all.svg`), await renderSvg(chartSpec(bs, metric, point, present)));
+      }
     }
   }
   const example = (point: Point): string => {
