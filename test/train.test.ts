@@ -3,7 +3,7 @@
  * WAVs (harmonic tones through moving resonances, plus noise) from four fake LibriSpeech speakers.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -12,8 +12,8 @@ import { encodeSpeech, decodeSpeech } from '../src/codec/codec.js';
 import { loadModel, parseModel, serializeModel } from '../src/model/codec-model.js';
 import { Rng } from '../src/vq/random.js';
 import { initTfBackend } from '../src/vq/tf-backend.js';
-import { Trainer, type ValidationResult } from '../src/train/trainer.js';
-import { BEST_DIR_NAME, meanValidationBits } from '../src/train/run-training.js';
+import { ESTIMATORS, Trainer, type ValidationResult } from '../src/train/trainer.js';
+import { BEST_DIR_NAME, meanValidationBits, validationsSinceBest } from '../src/train/run-training.js';
 import { laplaceCellBits, laplaceCellBitsTf, sumCellBitsOfLogScale } from '../src/train/spectrum-bits.js';
 import { parseCheckpoint, serializeCheckpoint } from '../src/train/checkpoint.js';
 import { loadTrainingData, splitFiles, splitGroupOf } from '../src/train/dataset.js';
@@ -135,7 +135,7 @@ describe('trainer', () => {
   it('checkpoint → restore → continue is bit-identical to an uninterrupted run (all estimators)', async () => {
     const data = await loadTrainingData([dataDir], { validationFraction: 0.25, cacheDir: null, bins: 320 });
     const { x, frames } = data.train;
-    for (const estimator of ['nsvq', 'ste', 'ema'] as const) {
+    for (const estimator of ['nsvq', 'ste', 'ema', 'diveq', 'rotation'] as const) {
       const cfg = { estimator, stages: 2, stageBits: 5, stagesPerMode: { '8000': 1, '16400': 2 }, lr: 0.01, plannedSteps: 8, seed: 9 };
       const half = Math.floor(frames / 2);
       const batch = (i: number): Float32Array => x.subarray((i % 2) * half * 320, ((i % 2) + 1) * half * 320);
@@ -151,6 +151,48 @@ describe('trainer', () => {
       for (let i = 3; i < 6; i++) await c.trainStep(batch(i), half);
       expect(serializeCheckpoint(c.snapshot(), progress)).toEqual(serializeCheckpoint(a.snapshot(), progress));
     }
+  });
+
+  // Issue 13: DiVeQ, SF-DiVeQ and the rotation trick as end-to-end estimators (one stage, as in
+  // the Fig. 1 experiment). Same start and batches for all: each must lower the loss and the
+  // validation bits, be deterministic, and follow a trajectory of its own.
+  it('diveq, sf-diveq and rotation train, are deterministic and differ from nsvq and ste', async () => {
+    const data = await loadTrainingData([dataDir], { validationFraction: 0.25, cacheDir: null, bins: 320 });
+    const { x, frames } = data.train;
+    const run = async (estimator: (typeof ESTIMATORS)[number]): Promise<{ model: Float32Array[]; before: number; after: number; first: number; last: number }> => {
+      const tr = Trainer.fromData(x, frames, { estimator, stages: 1, stageBits: 6, stagesPerMode: { '8000': 1, '32000': 1 }, lr: 0.02, plannedSteps: 1000, seed: 5 });
+      const mean = (v: ValidationResult): number => meanValidationBits(v);
+      const before = mean(await tr.validate(x, frames));
+      const first = (await tr.trainStep(x, frames)).bits;
+      let last = first;
+      for (let i = 0; i < 14; i++) last = (await tr.trainStep(x, frames)).bits;
+      const after = mean(await tr.validate(x, frames));
+      const m = tr.toModel();
+      return { model: [m.analysis, m.synthesis, ...m.codebooks], before, after, first, last };
+    };
+    const flat = (r: { model: Float32Array[] }): number[] => r.model.flatMap((a) => Array.from(a));
+    const base = { nsvq: flat(await run('nsvq')), ste: flat(await run('ste')) };
+    for (const estimator of ['diveq', 'sf-diveq', 'rotation'] as const) {
+      const r = await run(estimator);
+      expect(r.after, estimator).toBeLessThan(r.before - 1);
+      expect(r.last, estimator).toBeLessThan(r.first);
+      expect(flat(await run(estimator)), estimator).toEqual(flat(r));
+      expect(flat(r), estimator).not.toEqual(base.nsvq);
+      expect(flat(r), estimator).not.toEqual(base.ste);
+    }
+    expect(() => Trainer.fromData(x, frames, { estimator: 'sf-diveq', stages: 2, stageBits: 5 })).toThrow(/single stage/);
+  });
+
+  it('the rotation estimator passes ĉ forward exactly (its value is the hard envelope)', async () => {
+    // With the codebook frozen in value (lr → tiny), the rotation and STE runs see the same
+    // forward value, so their first-step loss (spectrum bits) agrees to float rounding.
+    const data = await loadTrainingData([dataDir], { validationFraction: 0.25, cacheDir: null, bins: 320 });
+    const { x, frames } = data.train;
+    const cfg = { stages: 1, stageBits: 6, stagesPerMode: { '8000': 1 }, lr: 1e-3, plannedSteps: 1000, seed: 2 };
+    const ste = await Trainer.fromData(x, frames, { ...cfg, estimator: 'ste' }).trainStep(x, frames);
+    const rot = await Trainer.fromData(x, frames, { ...cfg, estimator: 'rotation' }).trainStep(x, frames);
+    expect(rot.bits).toBeCloseTo(ste.bits, 3);
+    expect(rot.aux).toBeCloseTo(ste.aux, 5);
   });
 });
 
@@ -242,4 +284,44 @@ describe('train command', () => {
     }
     expect(10 * Math.log10(num / den)).toBeGreaterThan(3);
   }, 400_000);
+
+  it('--patience stops after that many validations without a new best; best/ holds the best', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'nsvq-train-pat-')), 'run');
+    const r = await runCliAsync([...common(out), '--patience', '2', '--validate-every', '1', '--max-steps', '200']);
+    expect(r.code, r.stderr).toBe(0);
+    const vals = readFileSync(path.join(out, 'train-log.jsonl'), 'utf8').trim().split('\n')
+      .map((l) => JSON.parse(l) as { event: string; step: number; modes?: { bitsPerFrame: number }[] })
+      .filter((e) => e.event === 'validation' && e.modes);
+    const means = vals.map((e) => meanValidationBits(e as unknown as ValidationResult));
+    const best = Math.min(...means);
+    const bestAt = means.indexOf(best);
+    const card = JSON.parse(readFileSync(path.join(out, 'model-card.json'), 'utf8')) as { steps: number; stoppedBy: string; settings: { patience?: number } };
+    const bestCard = JSON.parse(readFileSync(path.join(out, BEST_DIR_NAME, 'model-card.json'), 'utf8')) as { steps: number };
+    expect(bestCard.steps).toBe(vals[bestAt].step);
+    if (card.stoppedBy === 'patience') {
+      expect(r.stderr).toMatch(/early stop at step \d+: 2 validations without a new best/);
+      // Exactly two validations after the best, none better; the run stopped at the second.
+      expect(vals.length - 1 - bestAt).toBe(2);
+      expect(card.steps).toBe(vals[vals.length - 1].step);
+      expect(card.settings.patience).toBe(2);
+    } else {
+      // Never stalled twice in a row within the budget: then it must have run to --max-steps.
+      expect(card.steps).toBe(200);
+      for (let i = 2; i < means.length; i++) expect(Math.min(means[i - 1], means[i])).toBeLessThan(Math.min(...means.slice(0, i - 1)));
+    }
+  }, 200_000);
+});
+
+describe('validationsSinceBest (patience across --resume)', () => {
+  it('counts the distinct validation steps after best/ up to the resume step', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'nsvq-train-since-'));
+    mkdirSync(path.join(dir, BEST_DIR_NAME));
+    writeFileSync(path.join(dir, BEST_DIR_NAME, 'model-card.json'), JSON.stringify({ steps: 20 }));
+    const log = path.join(dir, 'train-log.jsonl');
+    const lines = [10, 20, 30, 40, 40, 50].map((step) => JSON.stringify({ event: 'validation', step }));
+    writeFileSync(log, [JSON.stringify({ event: 'step', step: 41 }), ...lines, '{"event":"valid'].join('\n'));
+    expect(validationsSinceBest(log, path.join(dir, BEST_DIR_NAME), 45)).toBe(2); // 30, 40 (40 logged twice)
+    expect(validationsSinceBest(log, path.join(dir, BEST_DIR_NAME), 50)).toBe(3);
+    expect(validationsSinceBest(log, path.join(dir, 'missing'), 50)).toBe(0);
+  });
 });

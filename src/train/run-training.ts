@@ -18,8 +18,9 @@
  * pure function of (data, seed, batch, shuffle window, e, b) (shuffle.ts), so the checkpoint's
  * (epoch, batch) is the whole loader state.
  *
- * Stopping: --max-steps, --max-hours, the epoch count, or SIGINT/SIGTERM — every stop writes a
- * checkpoint and the model, so a killed run resumes exactly where it stopped.
+ * Stopping: --max-steps, --max-hours, the epoch count, --patience (early stopping: this many
+ * validations in a row without a new best), or SIGINT/SIGTERM — every stop writes a checkpoint
+ * and the model, so a killed run resumes exactly where it stopped.
  */
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +37,7 @@ import { prepareTrainingData, type PreparedData } from './dataset.js';
 import { defaultCacheDir } from './features.js';
 import { evenlySpacedFrames, FeatureWorkers } from './frame-store.js';
 import { initTfBackend, type BackendChoice } from '../vq/tf-backend.js';
-import { ENTROPY_MODEL_KIND, Trainer, type Estimator, type StepStats, type TrainerConfig, type ValidationResult } from './trainer.js';
+import { ENTROPY_MODEL_KIND, ESTIMATORS, Trainer, type Estimator, type StepStats, type TrainerConfig, type ValidationResult } from './trainer.js';
 
 export type TrainBackend = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
 
@@ -80,6 +81,12 @@ export interface TrainOptions {
   validationFrames: number;
   /** Validate every N steps (and at the end). */
   validateEvery: number;
+  /**
+   * Early stopping: stop once this many validations in a row have not lowered the best mean
+   * validation bits (best/ then holds the early-stopped model). Undefined: no early stopping.
+   * The count survives --resume (it is recomputed from the log and best/).
+   */
+  patience?: number;
   /** Checkpoint every N steps (and at every stop). */
   checkpointEvery: number;
   /** Threads for the search and, separately, for feature extraction and reads (the calling thread counts in both). */
@@ -97,7 +104,7 @@ export interface TrainSummary {
   modelFile: string;
   modelId: string;
   steps: number;
-  stoppedBy: 'epochs' | 'max-steps' | 'max-hours' | 'signal';
+  stoppedBy: 'epochs' | 'max-steps' | 'max-hours' | 'patience' | 'signal';
   wallSeconds: number;
   backend: string;
   validation: ValidationResult | null;
@@ -300,6 +307,8 @@ async function trainOn(o: TrainOptions, ctx: RunContext): Promise<TrainSummary> 
   // The best validation so far survives --resume through best/model-card.json.
   const bestDir = path.join(outDir, BEST_DIR_NAME);
   let bestBits = o.resume ? readBestBits(bestDir) : Infinity;
+  // Validations since the best one (for --patience); on resume, counted from the log.
+  let sinceBest = o.resume ? validationsSinceBest(path.join(outDir, 'train-log.jsonl'), bestDir, trainer.step) : 0;
   const validateNow = async (): Promise<ValidationResult> => {
     const v = await trainer.validate(valSet.x, valSet.frames);
     lastValStep = trainer.step;
@@ -307,8 +316,11 @@ async function trainOn(o: TrainOptions, ctx: RunContext): Promise<TrainSummary> 
     const bits = meanValidationBits(v);
     if (bits < bestBits) {
       bestBits = bits;
+      sinceBest = 0;
       mkdirSync(bestDir, { recursive: true });
       await writeModelDir(bestDir, { ...makeCard(v, 'best-validation'), bestMeanBitsPerFrame: bits });
+    } else {
+      sinceBest++;
     }
     return v;
   };
@@ -345,8 +357,13 @@ async function trainOn(o: TrainOptions, ctx: RunContext): Promise<TrainSummary> 
       }
       if (trainer.step % o.validateEvery === 0) lastVal = await validateNow();
       if (trainer.step % o.checkpointEvery === 0) await checkpoint();
+      if (o.patience !== undefined && sinceBest >= o.patience) {
+        log(`early stop at step ${trainer.step}: ${sinceBest} validations without a new best (patience ${o.patience})`);
+        stoppedBy = 'patience';
+        break;
+      }
     }
-    if (trainer.step >= lastStep) stoppedBy = o.maxSteps !== undefined && o.maxSteps < epochSteps ? 'max-steps' : 'epochs';
+    if (stoppedBy !== 'patience' && trainer.step >= lastStep) stoppedBy = o.maxSteps !== undefined && o.maxSteps < epochSteps ? 'max-steps' : 'epochs';
   } finally {
     bar?.stop();
     process.off('SIGINT', onSignal);
@@ -395,6 +412,7 @@ async function trainOn(o: TrainOptions, ctx: RunContext): Promise<TrainSummary> 
         lr: trainer.config.lr,
         seed: trainer.config.seed,
         epochs: o.epochs,
+        ...(o.patience !== undefined ? { patience: o.patience, validateEvery: o.validateEvery } : {}),
         shuffleFrames: o.shuffleFrames,
         snrDb: trainer.config.snrDb,
         plannedSteps: trainer.config.plannedSteps,
@@ -429,6 +447,32 @@ export function meanValidationBits(v: ValidationResult): number {
   return v.modes.reduce((a, m) => a + m.bitsPerFrame, 0) / v.modes.length;
 }
 
+/**
+ * Validations after the best one, up to `step`, from the run's log and best/ card (for --patience
+ * on --resume). A validation logged past the checkpoint (redone after the resume) counts once.
+ */
+export function validationsSinceBest(logFile: string, bestDir: string, step: number): number {
+  let bestStep = -1;
+  try {
+    const s = (JSON.parse(readFileSync(path.join(bestDir, 'model-card.json'), 'utf8')) as { steps?: unknown }).steps;
+    if (typeof s === 'number') bestStep = s;
+  } catch {
+    return 0;
+  }
+  if (!existsSync(logFile)) return 0;
+  const steps = new Set<number>();
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const e = JSON.parse(line) as { event?: unknown; step?: unknown };
+      if (e.event === 'validation' && typeof e.step === 'number' && e.step > bestStep && e.step <= step) steps.add(e.step);
+    } catch {
+      // a torn last line from a kill: ignore
+    }
+  }
+  return steps.size;
+}
+
 /** The best score recorded in a best/ folder, or Infinity when there is none. */
 function readBestBits(bestDir: string): number {
   const f = path.join(bestDir, 'model-card.json');
@@ -451,13 +495,15 @@ function validateOptions(o: TrainOptions): void {
   posInt(o.epochs, '--epochs');
   posInt(o.batch, '--batch');
   posInt(o.maxSteps, '--max-steps');
+  posInt(o.patience, '--patience');
   posInt(o.threads, '--threads');
   posInt(o.shuffleFrames, '--shuffle-frames');
   if (!Number.isInteger(o.bitsPerStage) || o.bitsPerStage < 1 || o.bitsPerStage > 16) throw new UserError(`--bits-per-stage must be 1…16 (got ${o.bitsPerStage})`);
   if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new UserError(`--lr must be a positive number (got ${o.lr})`);
   if (!Number.isInteger(o.seed) || o.seed < 0) throw new UserError(`--seed must be a non-negative integer (got ${o.seed})`);
   if (o.maxHours !== undefined && !(o.maxHours > 0)) throw new UserError(`--max-hours must be positive (got ${o.maxHours})`);
-  if (!['nsvq', 'ste', 'ema'].includes(o.estimator)) throw new UserError(`--estimator must be nsvq, ste or ema (got ${o.estimator})`);
+  if (!(ESTIMATORS as readonly string[]).includes(o.estimator)) throw new UserError(`--estimator must be one of ${ESTIMATORS.join(', ')} (got ${o.estimator})`);
+  if (o.estimator === 'sf-diveq' && o.stages !== 1) throw new UserError('--estimator sf-diveq trains a single stage: give --stages 1');
   if (!Number.isFinite(o.snrDb)) throw new UserError('--snr-db must be a number');
 }
 

@@ -13,6 +13,14 @@
  *   nsvq  ê' = e + (‖e − ĉ‖/‖v‖)·v, v ~ N(0, I), on the total MSVQ error (paper eq. 9, DESIGN §2)
  *   ste   ê = e + sg(ĉ − e), plus ‖sg(e) − ĉ‖² + β‖e − sg(ĉ)‖², β = 0.25
  *   ema   ê = e + sg(ĉ − e), plus β‖e − sg(ĉ)‖²; codebooks follow EMA k-means (decay 0.99)
+ *   diveq ê = e + ‖ĉ − e‖·sg(d/‖d‖), d = ĉ − e + ε, ε ~ N(0, σ²I), σ = 1e-3 (src/vq/diveq.ts), on
+ *         the total MSVQ error like NSVQ; no auxiliary loss
+ *   sf-diveq (one stage only) ê = e + (1−λ)‖c_i − e‖·sg(u_i) + λ‖c_{i+1} − e‖·sg(u_{i+1}) on the
+ *         segment [c_i, c_{i+1}] whose dithered point (1−λ_i)c_i + λ_i c_{i+1}, λ_i ~ U(0, 1) per
+ *         segment and step, is nearest to e (src/vq/sf-diveq.ts); no auxiliary loss. The codec
+ *         still quantises to the nearest codeword (the curve is a training device only)
+ *   rotation ê = sg(λR)·e (+ a constant that makes the value ĉ exactly), R the rotation taking
+ *         e/‖e‖ to ĉ/‖ĉ‖, λ = ‖ĉ‖/‖e‖ (src/vq/rotation.ts), plus STE's codebook and commitment loss
  * where ĉ = Σ_{i<S_f} C_i[idx_i] and S_f is drawn per frame from the modes' stage counts
  * (stage dropout, so every mode's stage count is trained).
  *
@@ -29,6 +37,7 @@ import { nearestCodewords } from '../vq/search.js';
 import type { SearchPool } from '../vq/search-pool.js';
 import { ReplacementSchedule, replaceDeadCodewords, REPLACEMENT_DEFAULTS } from '../vq/replacement.js';
 import { CodebookUsage, perplexityOf } from '../vq/usage.js';
+import { ditheredPoints } from '../vq/sf-diveq.js';
 import { adamUpdate } from './adam.js';
 import { frameTargets } from './frame-targets.js';
 import { laplaceCellBits, referenceCellBitsEnabled, sumCellBitsOfLogScale, sumCellBitsOfVariance } from './spectrum-bits.js';
@@ -36,7 +45,7 @@ import { perceptualWeights } from '../model/perceptual.js';
 import { LAPLACE_LOG_SCALE_PER_BIN } from '../model/entropy-model.js';
 import { PERCEPTUAL_POWER_FLOOR } from './frame-targets.js';
 
-export const ESTIMATORS = ['nsvq', 'ste', 'ema'] as const;
+export const ESTIMATORS = ['nsvq', 'ste', 'ema', 'diveq', 'sf-diveq', 'rotation'] as const;
 export type Estimator = (typeof ESTIMATORS)[number];
 
 /** The entropy-model kind the trainer writes; the codec reads it (src/model/entropy-model.ts). */
@@ -64,6 +73,9 @@ export interface TrainerConfig {
   commitmentBeta: number;
   emaDecay: number;
 }
+
+/** Standard deviation of DiVeQ's / SF-DiVeQ's directional noise (the VQ library's default). */
+export const DIVEQ_NOISE_STD = 1e-3;
 
 export function defaultTrainerConfig(over: Partial<TrainerConfig> = {}): TrainerConfig {
   return {
@@ -181,6 +193,9 @@ export class Trainer {
     this.config = state.config;
     this.st = state;
     this.K = 2 ** state.config.stageBits;
+    if (state.config.estimator === 'sf-diveq' && state.codebooks.length !== 1) {
+      throw new RangeError('the sf-diveq estimator trains a single stage (use --stages 1)');
+    }
     this.replacementSteps = new Set(ReplacementSchedule.steps({ totalSteps: state.config.plannedSteps }));
   }
 
@@ -436,6 +451,9 @@ export class Trainer {
       }
     }
 
+    // DiVeQ / SF-DiVeQ / rotation constants (directions and maps held fixed in the backward pass).
+    const extra = await this.estimatorConstants(e, q, frames, rng);
+
     const params = Trainer.paramListOf(st);
     const stages = st.codebooks.length;
     let bitsValue = 0;
@@ -463,12 +481,34 @@ export class Trainer {
           const r = tf.sub(eT, msvqSum(cbT));
           const norm = tf.sqrt(tf.add(tf.sum(tf.square(r), 1, true), 1e-12));
           eHat = tf.add(eT, tf.mul(norm, vT));
+        } else if (extra.kind === 'diveq') {
+          const norm = rowNormOf(tf.sub(msvqSum(cbT), eT));
+          eHat = tf.add(eT, tf.mul(norm, tf.tensor2d(extra.dir, [frames, bands])));
+        } else if (extra.kind === 'sf-diveq') {
+          const one = new Int32Array(frames).fill(1);
+          const c0 = msvqSumOp([extra.seg], one, frames, bands, K, 1)([cbT[0]]);
+          const c1 = msvqSumOp([extra.next], one, frames, bands, K, 1)([cbT[0]]);
+          const lam = tf.tensor2d(extra.lambda, [frames, 1]);
+          const e0 = tf.mul(tf.mul(tf.sub(1, lam), rowNormOf(tf.sub(c0, eT))), tf.tensor2d(extra.u0, [frames, bands]));
+          const e1 = tf.mul(tf.mul(lam, rowNormOf(tf.sub(c1, eT))), tf.tensor2d(extra.u1, [frames, bands]));
+          eHat = tf.add(eT, tf.add(e0, e1));
         } else {
-          // Straight-through: forward value ĉ, gradient of e.
-          eHat = tf.add(eT, tf.sub(qConst, eConst));
+          if (extra.kind === 'rotation') {
+            // λ·R·e with λ, R constant: R·e = e − 2(w·e)w + 2(u·e)ĉ/‖ĉ‖, plus the constant that makes the value ĉ.
+            const w = tf.tensor2d(extra.w, [frames, bands]);
+            const u = tf.tensor2d(extra.u, [frames, bands]);
+            const qu = tf.tensor2d(extra.qUnit, [frames, bands]);
+            const wx = tf.sum(tf.mul(w, eT), 1, true);
+            const ux = tf.sum(tf.mul(u, eT), 1, true);
+            const rx = tf.add(tf.sub(eT, tf.mul(tf.mul(2, wx), w)), tf.mul(tf.mul(2, ux), qu));
+            eHat = tf.add(tf.mul(tf.tensor2d(extra.lambda, [frames, 1]), rx), tf.tensor2d(extra.correction, [frames, bands]));
+          } else {
+            // Straight-through: forward value ĉ, gradient of e.
+            eHat = tf.add(eT, tf.sub(qConst, eConst));
+          }
           const commit = tf.mean(tf.sum(tf.square(tf.sub(eT, qConst)), 1));
           aux = tf.mul(commit, cfg.commitmentBeta) as tf.Scalar;
-          if (cfg.estimator === 'ste') {
+          if (cfg.estimator === 'ste' || cfg.estimator === 'rotation') {
             const cbLoss = tf.mean(tf.sum(tf.square(tf.sub(eConst, msvqSum(cbT))), 1));
             aux = tf.add(aux, cbLoss) as tf.Scalar;
           }
@@ -518,6 +558,70 @@ export class Trainer {
     }
     st.step = stepNo;
     return { step: stepNo, bits: bitsValue, aux: auxValue, envMse, perplexity, replaced };
+  }
+
+  /**
+   * Per-step constants of the DiVeQ, SF-DiVeQ and rotation-trick estimators, from the envelopes e
+   * and their hard MSVQ values q (frames×bands); random draws come from the step's generator.
+   */
+  private async estimatorConstants(e: Float32Array, q: Float32Array, frames: number, rng: Rng): Promise<EstimatorConstants> {
+    const { bands, estimator } = this.config;
+    const n = frames * bands;
+    if (estimator === 'diveq') {
+      const dir = new Float32Array(n);
+      for (let i = 0; i < n; i++) dir[i] = q[i] - e[i] + DIVEQ_NOISE_STD * rng.normal();
+      normaliseRows(dir, frames, bands);
+      return { kind: 'diveq', dir };
+    }
+    if (estimator === 'sf-diveq') {
+      const K = this.K;
+      const cb = this.st.codebooks[0];
+      const lambdaSeg = new Float32Array(K - 1);
+      for (let i = 0; i < K - 1; i++) lambdaSeg[i] = rng.uniform();
+      const points = ditheredPoints(cb, K, bands, lambdaSeg);
+      const seg = this.pool ? await this.pool.nearest(e, frames, points, K - 1, bands) : nearestCodewords(e, frames, points, K - 1, bands);
+      const next = seg.map((i) => i + 1);
+      const lambda = new Float32Array(frames);
+      const u0 = new Float32Array(n);
+      const u1 = new Float32Array(n);
+      for (let f = 0; f < frames; f++) {
+        lambda[f] = lambdaSeg[seg[f]];
+        for (let d = 0; d < bands; d++) {
+          u0[f * bands + d] = cb[seg[f] * bands + d] - e[f * bands + d] + DIVEQ_NOISE_STD * rng.normal();
+          u1[f * bands + d] = cb[next[f] * bands + d] - e[f * bands + d] + DIVEQ_NOISE_STD * rng.normal();
+        }
+      }
+      normaliseRows(u0, frames, bands);
+      normaliseRows(u1, frames, bands);
+      return { kind: 'sf-diveq', seg, next, lambda, u0, u1 };
+    }
+    if (estimator === 'rotation') {
+      const u = Float32Array.from(e);
+      const qUnit = Float32Array.from(q);
+      const eNorm = normaliseRows(u, frames, bands);
+      const qNorm = normaliseRows(qUnit, frames, bands);
+      const w = new Float32Array(n);
+      for (let i = 0; i < n; i++) w[i] = u[i] + qUnit[i];
+      normaliseRows(w, frames, bands);
+      const lambda = new Float32Array(frames);
+      const correction = new Float32Array(n);
+      for (let f = 0; f < frames; f++) {
+        const o = f * bands;
+        lambda[f] = qNorm[f] / Math.max(eNorm[f], ROW_NORM_FLOOR);
+        let wx = 0;
+        let ux = 0;
+        for (let d = 0; d < bands; d++) {
+          wx += w[o + d] * e[o + d];
+          ux += u[o + d] * e[o + d];
+        }
+        for (let d = 0; d < bands; d++) {
+          const rx = e[o + d] - 2 * wx * w[o + d] + 2 * ux * qUnit[o + d];
+          correction[o + d] = q[o + d] - lambda[f] * rx;
+        }
+      }
+      return { kind: 'rotation', u, qUnit, w, lambda, correction };
+    }
+    return { kind: 'none' };
   }
 
   private emaUpdate(e: Float32Array, idx: Int32Array[], S: Int32Array, frames: number): void {
@@ -636,6 +740,34 @@ export class Trainer {
     });
     return { frames, modes, perplexity };
   }
+}
+
+type EstimatorConstants =
+  | { kind: 'none' }
+  | { kind: 'diveq'; dir: Float32Array }
+  | { kind: 'sf-diveq'; seg: Int32Array; next: Int32Array; lambda: Float32Array; u0: Float32Array; u1: Float32Array }
+  | { kind: 'rotation'; u: Float32Array; qUnit: Float32Array; w: Float32Array; lambda: Float32Array; correction: Float32Array };
+
+/** Norms below this are clamped (a zero row, or e/‖e‖ = −ĉ/‖ĉ‖ where the rotation is undefined). */
+const ROW_NORM_FLOOR = 1e-12;
+
+/** Scale each row of a (rows×dim) array to unit length in place; returns the original norms. */
+function normaliseRows(a: Float32Array, rows: number, dim: number): Float64Array {
+  const norms = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let n2 = 0;
+    for (let d = 0; d < dim; d++) n2 += a[r * dim + d] ** 2;
+    const n = Math.sqrt(n2);
+    norms[r] = n;
+    const inv = 1 / Math.max(n, ROW_NORM_FLOOR);
+    for (let d = 0; d < dim; d++) a[r * dim + d] *= inv;
+  }
+  return norms;
+}
+
+/** ‖r‖ per row as [frames, 1] (squared norm floored, so r = 0 gives a zero gradient, not NaN). */
+function rowNormOf(r: tf.Tensor): tf.Tensor {
+  return tf.sqrt(tf.add(tf.sum(tf.square(r), 1, true), 1e-12));
 }
 
 function logOfPositive(c: Float32Array): Float32Array {

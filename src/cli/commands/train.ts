@@ -22,6 +22,7 @@ interface TrainCliOptions {
   validationFraction: string;
   validationFrames: string;
   validateEvery: string;
+  patience?: string;
   checkpointEvery: string;
   threads: string;
   shuffleFrames: string;
@@ -39,7 +40,7 @@ export function registerTrain(program: Command): void {
     .description('train the envelope quantizer end to end with NSVQ on LibriSpeech or any audio folder')
     .requiredOption('-d, --data <dirs...>', 'training data folders (scanned recursively for audio)')
     .requiredOption('-o, --out <dir>', 'model output folder (model.nsvqm, model card, log, checkpoint, best/ = best-validation model)')
-    .option('--estimator <name>', 'envelope quantizer estimator: nsvq, ste or ema', 'nsvq')
+    .option('--estimator <name>', 'envelope quantizer estimator: nsvq, ste, ema, diveq, sf-diveq (one stage) or rotation', 'nsvq')
     .option('--stages <n>', 'MSVQ stages to train (default: the initial model\'s, else 4)')
     .option('--bits-per-stage <n>', 'bits per MSVQ stage', '12')
     .option('--epochs <n>', 'passes over the training frames', '5')
@@ -57,13 +58,15 @@ export function registerTrain(program: Command): void {
     .option('--validation-fraction <f>', 'share of speakers held out for validation', '0.05')
     .option('--validation-frames <n>', 'held-out frames scored at each validation', '4000')
     .option('--validate-every <n>', 'validate every N steps', '100')
+    .option('--patience <n>', 'early stopping: stop after this many validations in a row without a new best (best/ holds the best model)')
     .option('--checkpoint-every <n>', 'checkpoint every N steps', '50')
     .option('--threads <n>', 'threads for the codeword search and for feature extraction, each including the main one', '2')
     .option('--shuffle-frames <n>', 'shuffle window in frames; memory holds at most two windows (262144 frames ≈ 335 MB each)', '262144')
     .action(runAction(async (opts: TrainCliOptions) => {
       const { runTraining } = await import('../../train/run-training.js');
-      const estimator = opts.estimator;
-      if (estimator !== 'nsvq' && estimator !== 'ste' && estimator !== 'ema') throw new UserError(`--estimator must be nsvq, ste or ema (got "${estimator}")`);
+      const { ESTIMATORS } = await import('../../train/trainer.js');
+      const estimator = ESTIMATORS.find((e) => e === opts.estimator);
+      if (estimator === undefined) throw new UserError(`--estimator must be one of ${ESTIMATORS.join(', ')} (got "${opts.estimator}")`);
       const backend = opts.backend;
       if (backend !== 'auto' && backend !== 'wasm' && backend !== 'cpu' && backend !== 'tensorflow') {
         throw new UserError(`--backend must be auto, wasm, cpu or tensorflow (got "${backend}")`);
@@ -88,6 +91,7 @@ export function registerTrain(program: Command): void {
         validationFraction: num(opts.validationFraction, '--validation-fraction'),
         validationFrames: num(opts.validationFrames, '--validation-frames'),
         validateEvery: num(opts.validateEvery, '--validate-every'),
+        patience: opts.patience !== undefined ? num(opts.patience, '--patience') : undefined,
         checkpointEvery: num(opts.checkpointEvery, '--checkpoint-every'),
         threads: num(opts.threads, '--threads'),
         shuffleFrames: num(opts.shuffleFrames, '--shuffle-frames'),
