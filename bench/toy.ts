@@ -144,7 +144,7 @@ function markdown(rows: Row[], a: Args, meta: { command: string; wall: number; c
         const r = get(d, b, m);
         if (!r) return '– | – | – | –';
         const p = r.paper_mean !== undefined ? `${fmt(r.paper_mean)} (${fmt(r.paper_std)})` : '–';
-        return `${fmt(r.mse_mean)} ± ${r.mse_std.toExponential(1)} | ${p} | ${r.ratio_to_paper !== undefined ? r.ratio_to_paper.toFixed(3) : '–'} | ${r.dead_mean}`;
+        return `${fmt(r.mse_mean)}${r.mse_per_seed.length > 1 ? ` ± ${r.mse_std.toExponential(1)}` : ''} | ${p} | ${r.ratio_to_paper !== undefined ? r.ratio_to_paper.toFixed(3) : '–'} | ${r.dead_mean}`;
       });
       L.push(`| ${b} | ${m} | ${cells.join(' | ')} |`);
     }
