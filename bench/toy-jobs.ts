@@ -44,6 +44,7 @@ export interface ToyMethodResult {
 export interface ToyJobResult {
   id: number;
   results: ToyMethodResult[];
+  /** process.cpuUsage() over the job: process-wide in Node 20, so it includes the other worker's concurrent use. */
   cpuSeconds: number;
   wallSeconds: number;
 }

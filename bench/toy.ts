@@ -234,7 +234,7 @@ async function main(): Promise<void> {
   if (a.mode === 'calibrate') {
     const r = await calibrate({ samples: a.samples, batch: a.batch, epochs: a.tag.includes('ep') ? a.epochs : 2, threads: a.threads, seeds: a.seeds, datasets: a.datasets, bits: a.bits });
     const wall = (performance.now() - t0) / 1000;
-    const cpu = r.cpuSeconds + mainCpu();
+    const cpu = mainCpu(); // process.cpuUsage covers the worker threads too
     writeFileSync(path.join(dir, 'toy-calibration.json'), JSON.stringify({ command, wall_seconds: +wall.toFixed(1), cpu_seconds: +cpu.toFixed(1), load_average_start: load, date: new Date().toISOString(), ...r }, null, 1) + '\n');
     const md = calibrationMarkdown(r, command, wall, cpu);
     writeFileSync(path.join(dir, 'toy-calibration.md'), md);
@@ -289,7 +289,7 @@ async function main(): Promise<void> {
     });
     wall = (performance.now() - t0) / 1000;
     workerCpu = results.reduce((s, r) => s + r.cpuSeconds, 0);
-    cpu = workerCpu + mainCpu();
+    cpu = mainCpu(); // process-wide: includes the worker threads
   }
 
   if (a.maxSteps !== undefined) {
