@@ -91,7 +91,7 @@ export interface ReplacementReport {
  * Returns the replaced indices. Does not reset the window (the caller does).
  */
 export function replaceDeadCodewords(
-  codebook: Float32Array,
+  codebook: Float32Array | Float64Array,
   dim: number,
   usage: CodebookUsage,
   threshold: number,
@@ -144,7 +144,7 @@ export class CodebookReplacer {
     return this.schedule.isDue(step);
   }
 
-  maybeReplace(step: number, codebook: Float32Array, dim: number, usage: CodebookUsage): Int32Array | null {
+  maybeReplace(step: number, codebook: Float32Array | Float64Array, dim: number, usage: CodebookUsage): Int32Array | null {
     if (!this.schedule.isReplacementStep(step)) return null;
     const replaced = replaceDeadCodewords(codebook, dim, usage, this.threshold, this.noiseStd, this.rng);
     this.history.push({ step, replaced: replaced.length, active: usage.codebookSize - replaced.length });
