@@ -19,6 +19,13 @@ function base64OfFloat64s(v: Float64Array): string {
   return Buffer.from(bytes).toString('base64');
 }
 
+/** A base64 string as concatenated 96-character literals, one per line (readable diffs). */
+function wrapped(b64: string): string {
+  const parts: string[] = [];
+  for (let i = 0; i < b64.length; i += 96) parts.push(`    '${b64.slice(i, i + 96)}'`);
+  return parts.join(' +\n');
+}
+
 /** The module's text for a model. */
 export function renderSearchAxesModule(model: CodecModel): string {
   const k = 1 << model.stageBits;
@@ -32,7 +39,7 @@ export function renderSearchAxesModule(model: CodecModel): string {
 export const SHIPPED_AXES_MODEL_ID = '${model.id}';
 export const SHIPPED_AXES_DIM = ${model.bands};
 export const SHIPPED_AXES_B64: readonly string[] = [
-${stages.map((b) => `  '${b}',`).join('\n')}
+${stages.map((b) => `  (\n${wrapped(b)}\n  ),`).join('\n')}
 ];
 `;
 }
