@@ -20,6 +20,7 @@
  *
  * Writes bench/results/fig1.json, fig1.md and fig1-<point>-<metric>.svg.
  */
+import { renderSpecSvg } from '../src/eval/charts.js';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -251,16 +252,6 @@ function chartSpec(bands: BandSummary[], metric: Fig1Metric, point: Point, estim
   };
 }
 
-async function renderSvg(spec: vl.TopLevelSpec): Promise<string> {
-  const [vegaLite, vega] = await Promise.all([import('vega-lite'), import('vega')]);
-  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}
-
 const pct = (x: number): string => `${Math.round(100 * x)} %`;
 const signed = (x: number, d: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(d)}`;
 
@@ -383,9 +374,9 @@ async function main(): Promise<void> {
     const present = a.estimators.filter((e) => bs.some((b) => b.estimator === e));
     const pair: string[] = present.filter((e) => e === 'nsvq' || e === 'ste');
     for (const metric of FIG1_METRICS) {
-      writeFileSync(path.join(ROOT, RESULTS, `fig1-${point}-${metric}.svg`), await renderSvg(chartSpec(bs.filter((b) => pair.includes(b.estimator)), metric, point, pair)));
+      writeFileSync(path.join(ROOT, RESULTS, `fig1-${point}-${metric}.svg`), await renderSpecSvg(chartSpec(bs.filter((b) => pair.includes(b.estimator)), metric, point, pair)));
       if (present.length > pair.length) {
-        writeFileSync(path.join(ROOT, RESULTS, `fig1-${point}-${metric}-all.svg`), await renderSvg(chartSpec(bs, metric, point, present)));
+        writeFileSync(path.join(ROOT, RESULTS, `fig1-${point}-${metric}-all.svg`), await renderSpecSvg(chartSpec(bs, metric, point, present)));
       }
     }
   }

@@ -14,6 +14,7 @@
  * Each file's loss patterns are seeded by its path (eval-file.ts fileLossSpec, seed 1), so the
  * patterns are the same in every run and for both codecs.
  */
+import { renderSpecSvg } from '../src/eval/charts.js';
 import { benchEntry, runFileWorkers } from './file-workers.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -205,21 +206,11 @@ function chartSpec(cells: Cell[], metric: Metric): vl.TopLevelSpec {
   };
 }
 
-async function renderChart(spec: vl.TopLevelSpec): Promise<string> {
-  const [vegaLite, vega] = await Promise.all([import('vega-lite'), import('vega')]);
-  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}
-
 /** One SVG per metric that every cell has. */
 async function writeCharts(outDir: string, name: string, cells: Cell[]): Promise<void> {
   for (const metric of METRIC_NAMES) {
     if (cells.length === 0 || cells.some((c) => c[metric] === null)) continue;
-    await writeFileAtomic(path.join(outDir, `${name}-${metric}.svg`), await renderChart(chartSpec(cells, metric)));
+    await writeFileAtomic(path.join(outDir, `${name}-${metric}.svg`), await renderSpecSvg(chartSpec(cells, metric)));
   }
 }
 

@@ -25,8 +25,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileS
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as vl from 'vega-lite';
-import * as vega from 'vega';
+import type * as vl from 'vega-lite';
+import { renderSpecSvg } from '../src/eval/charts.js';
 import { Rng } from '../src/vq/random.js';
 import { TOY_DATASETS, type ToyDataset, type ToyParams, toyData } from '../src/vq/toy-data.js';
 import { TOY_METHODS, type ToyMethod, toySeed, toySteps } from '../src/vq/toy-trainer.js';
@@ -210,12 +210,7 @@ async function codebookSvg(data: Float32Array, books: Partial<Record<ToyMethod, 
       ],
     },
   } as vl.TopLevelSpec;
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return renderSpecSvg(spec);
 }
 
 async function main(): Promise<void> {

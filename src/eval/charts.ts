@@ -67,14 +67,18 @@ export function metricChartSpec(report: EvalReport, metric: MetricName): vl.TopL
   };
 }
 
-/** Render one metric's chart to an SVG document. */
-export async function renderMetricChart(report: EvalReport, metric: MetricName): Promise<string> {
+/** Render any Vega-Lite spec to an SVG document (vega and vega-lite loaded on first use). */
+export async function renderSpecSvg(spec: vl.TopLevelSpec): Promise<string> {
   const [vegaLite, vega] = await Promise.all([import('vega-lite'), import('vega')]);
-  const compiled = vegaLite.compile(metricChartSpec(report, metric)).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {
     view.finalize();
   }
+}
+
+/** Render one metric's chart to an SVG document. */
+export async function renderMetricChart(report: EvalReport, metric: MetricName): Promise<string> {
+  return renderSpecSvg(metricChartSpec(report, metric));
 }
