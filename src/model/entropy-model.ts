@@ -39,6 +39,7 @@ import {
   GEN_TABLE_SYMBOLS,
   GEN_TABLE_TOTAL_BITS,
 } from './entropy-table-spec.js';
+import { bytesOfBase64 } from '../util/base64.js';
 
 export const ROUNDING_OFFSET = GEN_ROUNDING_OFFSET;
 /** Zero cell |u| < DEAD_ZONE_EDGE. */
@@ -77,19 +78,7 @@ export interface ScaleTable {
   deadZoneRms: number;
 }
 
-/** Decode the committed base64 tables (pure integer work: identical on every engine). */
-function tableBytes(b64: string): Uint8Array {
-  // Node's native base64 where there is one (a JS loop over 30 kB costs ~10 ms of a cold start,
-  // issue 15); atob is global in browsers, workers and Node ≥ 16, unlike Buffer.
-  const nodeBuffer = (globalThis as { Buffer?: { from(s: string, enc: 'base64'): Uint8Array } }).Buffer;
-  if (nodeBuffer !== undefined) return nodeBuffer.from(b64, 'base64');
-  const text = atob(b64);
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
-}
-
-const FREQ_BYTES = tableBytes(SCALE_FREQS_B64);
+const FREQ_BYTES = bytesOfBase64(SCALE_FREQS_B64);
 if (SCALE_LOW_BITS.length !== NUM_SCALES || FREQ_BYTES.length !== 2 * NUM_SCALES * (TABLE_SYMBOLS + 1)) {
   throw new Error('entropy-tables.ts does not match entropy-model.ts (regenerate it)');
 }
@@ -231,7 +220,7 @@ export function combSpacing(i: number): number {
   return 3.0 + 0.1 * i;
 }
 
-const COMB_BYTES = tableBytes(COMB_OFFSETS_B64);
+const COMB_BYTES = bytesOfBase64(COMB_OFFSETS_B64);
 if (COMB_BYTES.length !== COMB_LAGS * COMB_BINS) throw new Error('entropy-tables.ts: comb table has the wrong size (regenerate it)');
 
 /** All lags' comb offsets, signed, in one copy; each lag's row is a view. */

@@ -92,7 +92,8 @@ export function computeEntropyTables(): EntropyTables {
   return { lowBits, freqs, combOffsets };
 }
 
-function wrap(text: string, width = 100): string {
+/** A long string literal as concatenated `width`-character literals, one per line (readable diffs). */
+export function wrap(text: string, width = 100): string {
   const lines: string[] = [];
   for (let i = 0; i < text.length; i += width) lines.push(`  '${text.slice(i, i + width)}' +`);
   return lines.join('\n').replace(/ \+$/, '');

@@ -11,19 +11,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel, packageRoot, type CodecModel } from './codec-model.js';
 import { principalAxes } from './msvq-search.js';
+import { wrap } from './generate-entropy-tables.js';
 
 function base64OfFloat64s(v: Float64Array): string {
   const bytes = new Uint8Array(v.length * 8);
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < v.length; i++) view.setFloat64(8 * i, v[i], true);
   return Buffer.from(bytes).toString('base64');
-}
-
-/** A base64 string as concatenated 96-character literals, one per line (readable diffs). */
-function wrapped(b64: string): string {
-  const parts: string[] = [];
-  for (let i = 0; i < b64.length; i += 96) parts.push(`    '${b64.slice(i, i + 96)}'`);
-  return parts.join(' +\n');
 }
 
 /** The module's text for a model. */
@@ -39,7 +33,7 @@ export function renderSearchAxesModule(model: CodecModel): string {
 export const SHIPPED_AXES_MODEL_ID = '${model.id}';
 export const SHIPPED_AXES_DIM = ${model.bands};
 export const SHIPPED_AXES_B64: readonly string[] = [
-${stages.map((b) => `  (\n${wrapped(b)}\n  ),`).join('\n')}
+${stages.map((b) => `${wrap(b)},`).join('\n')}
 ];
 `;
 }

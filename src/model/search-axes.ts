@@ -5,19 +5,13 @@
  * (issue 15). The table is generated (generate-search-axes.ts) and applies only to the model id
  * it was made from; any other model computes its axes at load, with the same result.
  */
+import { bytesOfBase64 } from '../util/base64.js';
 import { SHIPPED_AXES_B64, SHIPPED_AXES_DIM, SHIPPED_AXES_MODEL_ID } from './shipped-search-axes.js';
 
 const decoded = new Map<number, Float64Array>();
 
 function float64sOfBase64(b64: string): Float64Array {
-  const nodeBuffer = (globalThis as { Buffer?: { from(s: string, enc: 'base64'): Uint8Array } }).Buffer;
-  let bytes: Uint8Array;
-  if (nodeBuffer !== undefined) bytes = Uint8Array.from(nodeBuffer.from(b64, 'base64'));
-  else {
-    const text = atob(b64);
-    bytes = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  }
+  const bytes = bytesOfBase64(b64);
   // Stored little-endian; DataView reads them so on any host.
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float64Array(bytes.byteLength >> 3);
