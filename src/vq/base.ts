@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from './random.js';
 import { CodebookReplacer, type ReplacementOptions } from './replacement.js';
 import { nearestCodewords } from './search.js';
+import { selectRows } from './select.js';
 import type { HardQuantization, QuantizerKind, VectorQuantizer, ForwardOptions, ForwardResult } from './types.js';
 import { CodebookUsage } from './usage.js';
 import { nearestCodewordsWeighted } from './weighted-search.js';
@@ -49,6 +50,22 @@ export abstract class CodebookQuantizer implements VectorQuantizer {
   }
 
   abstract forward(x: tf.Tensor2D, opts?: ForwardOptions): ForwardResult;
+
+  /**
+   * The start every forward() shares: the indices (given, or the exact search), their codewords,
+   * and in training the usage count. `inference` is the whole result when not training (the
+   * codewords, no loss). `name` names a quantizer without weighting support, so that weights are
+   * refused; null passes them to the search.
+   */
+  protected selectCodewords(x: tf.Tensor2D, opts: ForwardOptions, name: string | null): { indices: Int32Array; c: tf.Tensor2D; inference: ForwardResult | null } {
+    if (name !== null && opts.weights) throw new RangeError(`${name}: weighting is not supported`);
+    const training = opts.training ?? true;
+    const indices = opts.indices ?? this.search(x, name === null ? opts.weights : undefined);
+    const c = selectRows(this.codebook, indices);
+    if (!training) return { indices, c, inference: { quantized: c, indices, loss: tf.scalar(0) } };
+    this.usage.record(indices);
+    return { indices, c, inference: null };
+  }
 
   /** A copy of the codebook (the cpu backend's dataSync returns the live buffer). */
   codebookArray(): Float32Array {

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CodebookQuantizer, type QuantizerOptions } from './base.js';
-import { selectRows, stopGradient } from './select.js';
+import { stopGradient } from './select.js';
 import type { ForwardOptions, ForwardResult } from './types.js';
 
 /** Squared norms are clamped here before the sqrt (x = c gives a zero gradient, not NaN). */
@@ -58,12 +58,8 @@ export class DiVeQ extends CodebookQuantizer {
   }
 
   forward(x: tf.Tensor2D, opts: ForwardOptions = {}): ForwardResult {
-    if (opts.weights) throw new RangeError('DiVeQ: weighting is not supported');
-    const training = opts.training ?? true;
-    const indices = opts.indices ?? this.search(x);
-    const c = selectRows(this.codebook, indices);
-    if (!training) return { quantized: c, indices, loss: tf.scalar(0) };
-    this.usage.record(indices);
+    const { indices, c, inference } = this.selectCodewords(x, opts, 'DiVeQ');
+    if (inference) return inference;
     const [b, d] = x.shape;
     const eps = tf.tensor2d(this.rng.normalArray(b * d, this.noiseStd), [b, d]);
     return { quantized: diveq(x, c, eps), indices, loss: tf.scalar(0) };

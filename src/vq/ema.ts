@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CodebookQuantizer, type QuantizerOptions } from './base.js';
-import { selectRows, stopGradient, straightThrough } from './select.js';
+import { stopGradient, straightThrough } from './select.js';
 import type { ForwardOptions, ForwardResult } from './types.js';
 
 export interface EMAOptions extends QuantizerOptions {
@@ -37,12 +37,8 @@ export class EMA extends CodebookQuantizer {
   }
 
   forward(x: tf.Tensor2D, opts: ForwardOptions = {}): ForwardResult {
-    if (opts.weights) throw new RangeError('EMA: weighting is not supported');
-    const training = opts.training ?? true;
-    const indices = opts.indices ?? this.search(x);
-    const c = selectRows(this.codebook, indices);
-    if (!training) return { quantized: c, indices, loss: tf.scalar(0) };
-    this.usage.record(indices);
+    const { indices, c, inference } = this.selectCodewords(x, opts, 'EMA');
+    if (inference) return inference;
     const quantized = straightThrough(x, c);
     const loss = tf.mul(this.beta, tf.mean(tf.square(tf.sub(x, stopGradient(c))))) as tf.Scalar;
     this.update(x.dataSync() as Float32Array, indices);

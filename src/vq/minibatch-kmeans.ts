@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CodebookQuantizer, type QuantizerOptions } from './base.js';
-import { selectRows, straightThrough } from './select.js';
+import { straightThrough } from './select.js';
 import type { ForwardOptions, ForwardResult } from './types.js';
 
 export interface MiniBatchKMeansOptions extends QuantizerOptions {
@@ -33,12 +33,8 @@ export class MiniBatchKMeans extends CodebookQuantizer {
   }
 
   forward(x: tf.Tensor2D, opts: ForwardOptions = {}): ForwardResult {
-    if (opts.weights) throw new RangeError('MiniBatchKMeans: weighting is not supported');
-    const training = opts.training ?? true;
-    const indices = opts.indices ?? this.search(x);
-    const c = selectRows(this.codebook, indices);
-    if (!training) return { quantized: c, indices, loss: tf.scalar(0) };
-    this.usage.record(indices);
+    const { indices, c, inference } = this.selectCodewords(x, opts, 'MiniBatchKMeans');
+    if (inference) return inference;
     const quantized = straightThrough(x, c);
     this.update(x.dataSync() as Float32Array, indices);
     return { quantized, indices, loss: tf.scalar(0) };

@@ -10,7 +10,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CodebookQuantizer, type QuantizerOptions } from './base.js';
-import { selectRows } from './select.js';
 import type { ForwardOptions, ForwardResult } from './types.js';
 
 /** Squared norms below this are clamped before the sqrt so the gradient at x = c is 0, not NaN. */
@@ -40,11 +39,8 @@ export class NSVQ extends CodebookQuantizer {
   }
 
   forward(x: tf.Tensor2D, opts: ForwardOptions = {}): ForwardResult {
-    const training = opts.training ?? true;
-    const indices = opts.indices ?? this.search(x, opts.weights);
-    const c = selectRows(this.codebook, indices);
-    if (!training) return { quantized: c, indices, loss: tf.scalar(0) };
-    this.usage.record(indices);
+    const { indices, c, inference } = this.selectCodewords(x, opts, null);
+    if (inference) return inference;
     const [b, d] = x.shape;
     const v = tf.tensor2d(this.rng.normalArray(b * d), [b, d]);
     const quantized = noiseSubstitution(x, c, v, opts.weights);

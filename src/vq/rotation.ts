@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CodebookQuantizer, type QuantizerOptions } from './base.js';
-import { selectRows, stopGradient, straightThrough } from './select.js';
+import { stopGradient, straightThrough } from './select.js';
 import type { ForwardOptions, ForwardResult } from './types.js';
 
 /** Norms below this are clamped (x = 0, c = 0, or x̂ = −ĉ where w is undefined). */
@@ -58,12 +58,8 @@ export class RotationTrick extends CodebookQuantizer {
   }
 
   forward(x: tf.Tensor2D, opts: ForwardOptions = {}): ForwardResult {
-    if (opts.weights) throw new RangeError('RotationTrick: weighting is not supported');
-    const training = opts.training ?? true;
-    const indices = opts.indices ?? this.search(x);
-    const c = selectRows(this.codebook, indices);
-    if (!training) return { quantized: c, indices, loss: tf.scalar(0) };
-    this.usage.record(indices);
+    const { indices, c, inference } = this.selectCodewords(x, opts, 'RotationTrick');
+    if (inference) return inference;
     const rotated = rotateTo(x, c);
     // rotated + sg(c − rotated): value c exactly, gradient that of the rotation.
     const quantized = straightThrough(rotated, stopGradient(c));

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CodebookQuantizer, type QuantizerOptions } from './base.js';
-import { selectRows, stopGradient, straightThrough } from './select.js';
+import { stopGradient, straightThrough } from './select.js';
 import type { ForwardOptions, ForwardResult } from './types.js';
 
 export interface STEOptions extends QuantizerOptions {
@@ -23,12 +23,8 @@ export class STE extends CodebookQuantizer {
   }
 
   forward(x: tf.Tensor2D, opts: ForwardOptions = {}): ForwardResult {
-    if (opts.weights) throw new RangeError('STE: weighting is not supported');
-    const training = opts.training ?? true;
-    const indices = opts.indices ?? this.search(x);
-    const c = selectRows(this.codebook, indices);
-    if (!training) return { quantized: c, indices, loss: tf.scalar(0) };
-    this.usage.record(indices);
+    const { indices, c, inference } = this.selectCodewords(x, opts, 'STE');
+    if (inference) return inference;
     const codebookLoss = tf.mean(tf.square(tf.sub(stopGradient(x), c)));
     const commitment = tf.mean(tf.square(tf.sub(x, stopGradient(c))));
     const loss = tf.add(codebookLoss, tf.mul(this.beta, commitment)) as tf.Scalar;
