@@ -10,7 +10,8 @@
  * A variant is `name:` (optional) followed by comma-separated key=value pairs of DecoderTuning
  * (src/coding/post-filter.ts), of encoder settings prefixed `enc.` (EncoderTuning), or of the
  * weighting both sides share, prefixed `fmt.` (weightGamma, weightTilt), or of the packet-loss
- * concealment, prefixed `plc.` (ConcealmentTuning, src/codec/concealment.ts); `base` (or
+ * concealment, prefixed `plc.` (ConcealmentTuning, src/codec/concealment.ts), or of the pitch
+ * pre-filter's encoder choices, prefixed `pitch.` (PitchTuning: gainMax, voicing); `base` (or
  * an empty variant) is the shipped behaviour. `@rate=value` limits a setting to one mode, e.g.
  * `fillLevel@8000=0.3`. Tune on training speech (train-clean-100), check on test-other.
  * --loss scores each variant under simulated packet loss too: a rate is random loss, bN a bursty
@@ -33,11 +34,13 @@ import { writeFileAtomic } from '../src/util/atomic-file.js';
 import type { DecoderTuning } from '../src/coding/post-filter.js';
 import type { EncoderTuning } from '../src/coding/frame-encoder.js';
 import type { ConcealmentTuning } from '../src/codec/concealment.js';
+import type { EncoderSettings } from '../src/codec/encoder.js';
+import type { PitchTuning } from '../src/coding/pitch-filter.js';
 import { lossMask } from '../src/codec/loss-pattern.js';
 import { readHeader } from '../src/coding/container.js';
 import { fileLossSpec, type EvalLoss } from '../src/eval/eval-file.js';
 
-interface Variant { name: string; dec: Record<string, Record<string, number>>; enc: Record<string, Record<string, number>>; plc: Record<string, Record<string, number>> }
+interface Variant { name: string; dec: Record<string, Record<string, number>>; enc: Record<string, Record<string, number>>; plc: Record<string, Record<string, number>>; pitch: Record<string, Record<string, number>> }
 interface LossCondition { name: string; loss: EvalLoss | null }
 interface WorkerInput { files: string[]; root: string; bitrates: Bitrate[]; variants: Variant[]; losses: LossCondition[] }
 interface Score { file: string; bitrate: Bitrate; loss: string; variant: string; pesq: number; stoi: number; psnr: number }
@@ -52,7 +55,7 @@ function parseVariant(text: string, index: number): Variant {
     name = body.slice(0, colon).trim();
     body = body.slice(colon + 1).trim();
   }
-  const v: Variant = { name: name || `v${index}`, dec: {}, enc: {}, plc: {} };
+  const v: Variant = { name: name || `v${index}`, dec: {}, enc: {}, plc: {}, pitch: {} };
   if (body === '' || body === 'base') return v;
   for (const part of body.split(',')) {
     const [lhs, rhs] = part.split('=').map((t) => t.trim());
@@ -68,6 +71,10 @@ function parseVariant(text: string, index: number): Variant {
     }
     if (key.startsWith('plc.')) {
       (v.plc[mode] ??= {})[key.slice(4)] = value;
+      continue;
+    }
+    if (key.startsWith('pitch.')) {
+      (v.pitch[mode] ??= {})[key.slice(6)] = value;
       continue;
     }
     const isEnc = key.startsWith('enc.');
@@ -89,7 +96,7 @@ async function scoreFiles(input: WorkerInput, emit: (m: Message) => void): Promi
       for (const bitrate of input.bitrates) {
         const streams = new Map<string, Uint8Array>();
         for (const v of input.variants) {
-          const enc = settingsFor(v.enc, bitrate) as Partial<EncoderTuning>;
+          const enc: EncoderSettings = { ...(settingsFor(v.enc, bitrate) as Partial<EncoderTuning>), pitch: settingsFor(v.pitch, bitrate) as Partial<PitchTuning> };
           const key = JSON.stringify(enc);
           let bits = streams.get(key);
           if (!bits) {

@@ -184,16 +184,21 @@ describe('container', () => {
     }
   });
 
-  it('refuses a stream of another format version with a clear message (version 1 predates θ)', () => {
-    expect(FORMAT_VERSION).toBe(2);
+  it('refuses a stream of another format version with a clear message (older ones lack fields)', () => {
+    expect(FORMAT_VERSION).toBe(3);
     const file = new Uint8Array(streamBytes(header));
     file.set(writeHeader(header));
-    for (const v of [1, 3]) {
-      const old = file.slice();
-      old[4] = v;
-      new DataView(old.buffer).setUint32(28, crc32(old, 0, 28), true);
-      expect(() => readHeader(old)).toThrow(new RegExp(`unsupported format version ${v} \\(this program reads version 2\\)`));
+    const withVersion = (v: number): Uint8Array => {
+      const b = file.slice();
+      b[4] = v;
+      new DataView(b.buffer).setUint32(28, crc32(b, 0, 28), true);
+      return b;
+    };
+    for (const v of [1, 2]) {
+      expect(() => readHeader(withVersion(v))).toThrow(new RegExp(`format version ${v} was written by an older nsvq-codec; this one reads version 3 only \\(re-encode the audio\\)`));
     }
+    expect(() => readHeader(withVersion(4))).toThrow(/unsupported format version 4 \(this program reads version 3; a newer nsvq-codec wrote it\)/);
+    expect(() => readHeader(withVersion(3))).not.toThrow();
   });
 
   it('refuses to write an inconsistent header', () => {

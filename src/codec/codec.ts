@@ -7,12 +7,11 @@ import type { CodecModel } from '../model/model-format.js';
 import { CODEC_RATE, FORMAT_VERSION, HEADER_BYTES, codedLength, frameCountFor, readHeader, streamBytes, writeHeader, type StreamHeader } from '../coding/container.js';
 import { Decoder } from './decoder.js';
 import type { ConcealmentTuning } from './concealment.js';
-import { Encoder } from './encoder.js';
+import { Encoder, type EncoderSettings } from './encoder.js';
 import { checkModelMatches } from './model-check.js';
 import { UserError } from '../errors.js';
 import type { Bitrate } from '../coding/modes.js';
 import type { DecoderTuning } from '../coding/post-filter.js';
-import type { EncoderTuning } from '../coding/frame-encoder.js';
 
 export type { StreamHeader } from '../coding/container.js';
 export { checkModelMatches };
@@ -43,7 +42,7 @@ export function originalLengthFor(n: number, originalRate: number, known?: numbe
  * `originalLength` the shortest consistent length is stored.
  */
 export function encodeSpeech(
-  model: CodecModel, samples16k: Float32Array, bitrate: Bitrate, originalRate = 16000, originalLength?: number, tuning: Partial<EncoderTuning> = {},
+  model: CodecModel, samples16k: Float32Array, bitrate: Bitrate, originalRate = 16000, originalLength?: number, tuning: EncoderSettings = {},
 ): Uint8Array {
   const header: StreamHeader = {
     version: FORMAT_VERSION,

@@ -20,6 +20,7 @@ import { Concealer, type ConcealmentTuning } from './concealment.js';
 import { harmonicBandWeights, type DecoderTuning } from '../coding/post-filter.js';
 import { HarmonicPostFilter } from '../coding/harmonic-post-filter.js';
 import type { Bitrate } from '../coding/modes.js';
+import { PITCH_OFF, PitchPostFilter } from '../coding/pitch-filter.js';
 
 export class Decoder {
   readonly frameBytes: number;
@@ -29,6 +30,7 @@ export class Decoder {
   private readonly coeffs: Float64Array;
   private readonly concealer: Concealer;
   private readonly harmonic: HarmonicPostFilter;
+  private readonly pitch = new PitchPostFilter();
   /** MDCT-domain band of the harmonic post-filter (tuning.harmonicSplitHz): bin weights, synthesis and scratch. */
   private readonly band: {
     weights: Float64Array;
@@ -74,7 +76,9 @@ export class Decoder {
     this.concealer.good({ coeffs: this.coeffs, envelope: this.frames.envelope, combLag: this.frames.lastCombLag });
     const raw = this.synth.push(this.coeffs);
     this.concealer.record(raw);
-    return this.postFilter(raw, true);
+    const y = this.postFilter(raw, true);
+    this.pitch.apply(y, this.frames.lastPitch);
+    return y;
   }
 
   /** HOP samples for a lost frame (packet-loss concealment). */
@@ -82,7 +86,11 @@ export class Decoder {
     this.concealer.conceal(this.synth.peekTail(), this.coeffs);
     const raw = this.synth.push(this.coeffs);
     this.concealer.record(raw);
-    return this.postFilter(raw, false);
+    const y = this.postFilter(raw, false);
+    // A lost frame's pitch parameters are unknown: the last ones continue for the first lost
+    // frame, then the filter fades out, so that a long burst still ends in exact silence.
+    this.pitch.apply(y, this.concealer.lostInBurst <= 1 ? this.pitch.last : PITCH_OFF);
+    return y;
   }
 
   /**

@@ -4,8 +4,8 @@
  *
  * Header layout (little-endian):
  *   0  4  magic "NSVQ"
- *   4  1  format version (2; version 1 streams predate the learned per-bin scale θ, so the
- *         same model decodes them differently, and they are refused)
+ *   4  1  format version (3; older streams lack fields a version-3 frame has, so they are
+ *         refused: docs/bitstream.md lists the versions)
  *   5  1  mode: index into BITRATES
  *   6  2  reserved, 0
  *   8  4  original sample rate (Hz) of the audio before resampling to 16 kHz
@@ -20,7 +20,7 @@ import { BITRATES, frameBytes, modeIndexOf, type Bitrate } from './modes.js';
 import { crc32 } from '../model/model-format.js';
 
 export const HEADER_BYTES = 32;
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 const MAGIC = [0x4e, 0x53, 0x56, 0x51]; // "NSVQ"
 const HOP = 320;
 /** Bounds that any real input satisfies; a header outside them is corrupt. */
@@ -64,7 +64,11 @@ export function streamBytes(h: Pick<StreamHeader, 'bitrate' | 'frameCount'>): nu
 }
 
 function checkHeaderFields(h: StreamHeader): string | null {
-  if (h.version !== FORMAT_VERSION) return `unsupported format version ${h.version} (this program reads version ${FORMAT_VERSION})`;
+  if (h.version !== FORMAT_VERSION) {
+    return h.version < FORMAT_VERSION
+      ? `format version ${h.version} was written by an older nsvq-codec; this one reads version ${FORMAT_VERSION} only (re-encode the audio)`
+      : `unsupported format version ${h.version} (this program reads version ${FORMAT_VERSION}; a newer nsvq-codec wrote it)`;
+  }
   if (modeIndexOf(h.bitrate) < 0) return `unknown bitrate mode ${h.bitrate}`;
   if (!Number.isInteger(h.originalRate) || h.originalRate < MIN_ORIGINAL_RATE || h.originalRate > MAX_ORIGINAL_RATE) {
     return `original sample rate ${h.originalRate} Hz is out of range`;

@@ -16,6 +16,7 @@ import {
   TABLE_TOTAL_BITS,
 } from '../model/entropy-model.js';
 import { RangeDecoder } from './range-coder.js';
+import { PITCH_FLAG_P1, PITCH_FLAG_TOTAL, PITCH_GAIN_BITS, PITCH_GAINS, PITCH_LAG_BITS, PITCH_MAX_LAG, PITCH_MIN_LAG, PITCH_OFF, type PitchParams } from './pitch-filter.js';
 import { FormantPostFilter, tuningFor, type DecoderTuning } from './post-filter.js';
 import {
   CODED_BINS_BITS,
@@ -88,6 +89,8 @@ export class FrameDecoder {
   lastUnusedBits = 0;
   /** Comb lag index of the last decoded frame, or −1 (the harmonic post-filter's and packet-loss concealment's pitch). */
   lastCombLag = -1;
+  /** Pitch post-filter parameters of the last decoded frame. */
+  lastPitch: PitchParams = PITCH_OFF;
 
   constructor(model: CodecModel, bitrate: Bitrate, tuning: Partial<DecoderTuning> = {}) {
     this.tuning = tuningFor(bitrate, tuning);
@@ -125,6 +128,13 @@ export class FrameDecoder {
     const gain = dec.decodeBits(GAIN_BITS);
     const combLag = dec.decodeBit(1, 2) ? dec.decodeBits(COMB_LAG_BITS) : -1;
     this.lastCombLag = combLag;
+    let pitch = PITCH_OFF;
+    if (dec.decodeBit(PITCH_FLAG_P1, PITCH_FLAG_TOTAL)) {
+      // 9 bits hold 0 … 511; beyond the largest lag is only corrupt data: clamp it.
+      const lag = Math.min(PITCH_MIN_LAG + dec.decodeBits(PITCH_LAG_BITS), PITCH_MAX_LAG);
+      pitch = { lag, gainIndex: Math.min(dec.decodeBits(PITCH_GAIN_BITS), PITCH_GAINS.length - 1) };
+    }
+    this.lastPitch = pitch;
     let codedBins = bins;
     if (dec.decodeBit(TRUNC_P1, TRUNC_TOTAL)) codedBins = Math.min(bins, dec.decodeBits(CODED_BINS_BITS));
     sh.derive(this.indices);
@@ -179,7 +189,7 @@ export class FrameDecoder {
     if (this.recordFields) {
       const q = new Int32Array(bins);
       for (let k = 0; k < bins; k++) q[k] = neg[k] ? -m[k] : m[k];
-      this.last = { indices: this.indices.slice(), gainIndex: gain, combLag, codedBins, q, refinements };
+      this.last = { indices: this.indices.slice(), gainIndex: gain, combLag, pitch, codedBins, q, refinements };
     }
     return out;
   }

@@ -26,6 +26,7 @@ import {
   maxMagnitude,
 } from '../model/entropy-model.js';
 import { RangeEncoder } from './range-coder.js';
+import { PITCH_FLAG_P1, PITCH_FLAG_TOTAL, PITCH_GAIN_BITS, PITCH_LAG_BITS, PITCH_MIN_LAG, PITCH_OFF, type PitchParams } from './pitch-filter.js';
 import {
   CODED_BINS_BITS,
   COMB_MIN_SAVING_BITS,
@@ -106,6 +107,8 @@ export class FrameEncoder {
   useComb = true;
   private readonly roundingOffset: number;
   private readonly combMinSaving: number;
+  /** Pitch parameters of the frame being coded. */
+  private pitch: PitchParams = PITCH_OFF;
 
   constructor(model: CodecModel, bitrate: Bitrate, tuning: Partial<EncoderTuning> = {}) {
     // 0.25 measured +0.01 … +0.02 PESQ on train-clean-100 but did not carry over to test-other
@@ -137,12 +140,14 @@ export class FrameEncoder {
   }
 
   /**
-   * Encode one frame of MDCT coefficients into exactly frameBytes bytes. Values must be finite
-   * (the streaming Encoder sanitises its input).
+   * Encode one frame of MDCT coefficients into exactly frameBytes bytes, with the pitch
+   * post-filter parameters of the segment it outputs. Values must be finite (the streaming
+   * Encoder sanitises its input).
    */
-  encode(X: ArrayLike<number>): Uint8Array {
+  encode(X: ArrayLike<number>, pitch: PitchParams = PITCH_OFF): Uint8Array {
     const sh = this.shape;
     this.xSign = X;
+    this.pitch = pitch;
     const { bins, bands } = sh;
     // Envelope and sequential MSVQ search (DESIGN §2: stage t quantizes what stages < t leave).
     // e = log(A·X² + ε) (envelopeOf) over A's nonzero entries only: same sums, same order. A
@@ -200,7 +205,8 @@ export class FrameEncoder {
     sh.derive(this.indices);
     for (let k = 0; k < bins; k++) this.x0[k] = (Math.abs(X[k]) * sh.w[k]) / sh.gRef;
 
-    const fixed = sh.stages * sh.model.stageBits + GAIN_BITS + 1 + 0.05;
+    const pitchBits = 1 + (pitch.lag > 0 ? PITCH_LAG_BITS + PITCH_GAIN_BITS : 0);
+    const fixed = sh.stages * sh.model.stageBits + GAIN_BITS + pitchBits + 1 + 0.05;
     let combLag = -1;
     let gain = this.bisectGain(-1, sh.budgetBits - fixed - 1);
     if (this.useComb) {
@@ -363,6 +369,12 @@ export class FrameEncoder {
     enc.encodeBits(gain, GAIN_BITS);
     enc.encodeBit(combLag >= 0 ? 1 : 0, 1, 2);
     if (combLag >= 0) enc.encodeBits(combLag, COMB_LAG_BITS);
+    const pitch = this.pitch;
+    enc.encodeBit(pitch.lag > 0 ? 1 : 0, PITCH_FLAG_P1, PITCH_FLAG_TOTAL);
+    if (pitch.lag > 0) {
+      enc.encodeBits(pitch.lag - PITCH_MIN_LAG, PITCH_LAG_BITS);
+      enc.encodeBits(pitch.gainIndex, PITCH_GAIN_BITS);
+    }
     enc.encodeBit(truncated ? 1 : 0, TRUNC_P1, TRUNC_TOTAL);
     if (truncated) enc.encodeBits(codedBins, CODED_BINS_BITS);
     const scale = sh.scaleIndices(gain, combLag, this.codeScale);
@@ -391,7 +403,7 @@ export class FrameEncoder {
     if (this.recordFields) {
       const q = new Int32Array(sh.bins);
       for (let k = 0; k < codedBins; k++) q[k] = this.signOf(k) ? -m[k] : m[k];
-      this.last = { indices: this.indices.slice(), gainIndex: gain, combLag, codedBins, q, refinements };
+      this.last = { indices: this.indices.slice(), gainIndex: gain, combLag, pitch, codedBins, q, refinements };
     }
     return out;
   }

@@ -24,6 +24,7 @@ import { DEFAULT_WEIGHTING, perceptualWeights, type WeightingParams } from '../m
 import { NearestSearcher } from '../model/msvq-search.js';
 import { shippedSearchAxes } from '../model/search-axes.js';
 import { UserError } from '../errors.js';
+import type { PitchParams } from './pitch-filter.js';
 
 export const GAIN_BITS = 7;
 export const GAIN_LEVELS = 1 << GAIN_BITS;
@@ -319,6 +320,8 @@ export interface FrameFields {
   gainIndex: number;
   /** Comb lag index, or −1 when the harmonic model is off. */
   combLag: number;
+  /** Pitch post-filter parameters of the segment the frame outputs (lag 0: off). */
+  pitch: PitchParams;
   /** Bins coded explicitly (320 unless the frame was truncated). */
   codedBins: number;
   /** Signed quantized values. */
