@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimatePitch } from '../src/dsp/pitch.js';
+import { estimatePitch, pitchScratchLength } from '../src/dsp/pitch.js';
 import { PITCH_GAINS, PITCH_MAX_LAG, PITCH_MIN_LAG, PitchPostFilter, PitchPreFilter, type PitchParams } from '../src/coding/pitch-filter.js';
 import { Encoder } from '../src/codec/encoder.js';
 import { Decoder } from '../src/codec/decoder.js';
@@ -22,7 +22,7 @@ function pulseTrain(n: number, period: number, seed = 3): Float64Array {
 
 describe('open-loop pitch estimate (dsp/pitch.ts)', () => {
   it('finds the period of pulse trains across the lag range', () => {
-    const scratch = new Float64Array(PITCH_MAX_LAG + HOP);
+    const scratch = new Float64Array(pitchScratchLength(HOP, PITCH_MAX_LAG));
     for (const period of [37, 80, 101, 160, 233, 300]) {
       const x = pulseTrain(PITCH_MAX_LAG + HOP, period);
       const est = estimatePitch(x, PITCH_MAX_LAG, HOP, PITCH_MIN_LAG, PITCH_MAX_LAG, scratch);
@@ -34,7 +34,7 @@ describe('open-loop pitch estimate (dsp/pitch.ts)', () => {
   });
 
   it('reports no correlation for silence and little for white noise', () => {
-    const scratch = new Float64Array(PITCH_MAX_LAG + HOP);
+    const scratch = new Float64Array(pitchScratchLength(HOP, PITCH_MAX_LAG));
     expect(estimatePitch(new Float64Array(PITCH_MAX_LAG + HOP), PITCH_MAX_LAG, HOP, PITCH_MIN_LAG, PITCH_MAX_LAG, scratch).correlation).toBe(0);
     const rnd = mulberry32(5);
     const noise = Float64Array.from({ length: PITCH_MAX_LAG + HOP }, () => rnd() - 0.5);

@@ -8,7 +8,7 @@
  * over the first PITCH_FADE samples of the segment, identically on both sides.
  */
 import { HOP } from '../dsp/window.js';
-import { estimatePitch } from '../dsp/pitch.js';
+import { estimatePitch, pitchScratchLength } from '../dsp/pitch.js';
 
 /** Lags 32 … 320 samples (500 … 50 Hz), coded as T − 32 in 9 raw bits. */
 export const PITCH_MIN_LAG = 32;
@@ -153,7 +153,7 @@ export class PitchPreFilter {
     return { lag: est.lag, gainIndex };
   }
 
-  private readonly decimated = new Float64Array((PITCH_MAX_LAG + HOP) / 2 + 1);
+  private readonly decimated = new Float64Array(pitchScratchLength(HOP, PITCH_MAX_LAG));
 }
 
 /** Decoder side: undoes the pre-filter on the decoded output, segment by segment. */
