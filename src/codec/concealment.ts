@@ -59,6 +59,10 @@ export interface ConcealmentTuning {
   /** Voicing (normalised correlation) at or below low is all noise, at or above high all harmonic. */
   voicingLow: number;
   voicingHigh: number;
+  /** Lost frames of a burst that keep the last pitch post-filter parameters (format 3); later ones turn it off. */
+  pitchHoldFrames: number;
+  /** 1: prefer the stream's pitch lag (format 3) over the comb's period as the pitch prior; 0: the comb only. */
+  pitchLagPrior: number;
 }
 
 /**
@@ -68,8 +72,8 @@ export interface ConcealmentTuning {
  * the hole, stays down. Tuning is in docs/concealment.md.
  */
 export const DEFAULT_CONCEALMENT: Readonly<ConcealmentTuning> = {
-  harmonicGain: 0.7,
-  noiseGain: 0.3,
+  harmonicGain: 0.6,
+  noiseGain: 0.2,
   fadeStartMs: 40,
   fadeEndMs: 140,
   harmonicEndStartMs: 40,
@@ -77,6 +81,8 @@ export const DEFAULT_CONCEALMENT: Readonly<ConcealmentTuning> = {
   transientRatio: 4,
   voicingLow: 0.3,
   voicingHigh: 0.7,
+  pitchHoldFrames: 2,
+  pitchLagPrior: 1,
 };
 
 const SAMPLES_PER_MS = 16;
@@ -94,6 +100,8 @@ export interface GoodFrame {
   envelope: ArrayLike<number>;
   /** Comb lag index, or −1 when the frame had no comb. */
   combLag: number;
+  /** Pitch lag of the pitch filter in samples (format 3), or 0 when the frame had none. */
+  pitchLag: number;
 }
 
 /** Normalised cross-correlation of x[end−len, end) with x[end−len−lag, end−lag). */
@@ -125,6 +133,7 @@ export class Concealer {
   private energyLast = 0;
   private energyPrev = 0;
   private combLag = -1;
+  private pitchLag = 0;
   private goodFrames = 0;
   /** Frames lost in the current burst (0: the last frame was good). */
   private lost = 0;
@@ -174,6 +183,11 @@ export class Concealer {
     return 1 - (tau - this.shareStart) / (this.shareEnd - this.shareStart);
   }
 
+  /** The levels and timings in use. */
+  get tuning(): Readonly<ConcealmentTuning> {
+    return this.t;
+  }
+
   /** Frames concealed in the current burst (0 after a good frame). */
   get lostInBurst(): number {
     return this.lost;
@@ -195,6 +209,7 @@ export class Concealer {
     this.energyLast = e;
     for (let k = 0; k < n; k++) this.envelope[k] = f.envelope[k];
     this.combLag = f.combLag;
+    this.pitchLag = f.pitchLag;
     this.goodFrames++;
     this.lost = 0;
   }
@@ -258,11 +273,15 @@ export class Concealer {
         lag = p;
       }
     }
-    if (this.combLag >= 0) {
-      const period = COMB_PERIOD_NUMERATOR / (3 + 0.1 * this.combLag);
+    // The stream's pitch lag (the encoder's, from the clean input) when the frame had one, else
+    // the comb's period: searched around, and taken when nearly as good as the best.
+    const usePitch = this.pitchLag > 0 && this.t.pitchLagPrior !== 0;
+    if (usePitch || this.combLag >= 0) {
+      const period = usePitch ? this.pitchLag : COMB_PERIOD_NUMERATOR / (3 + 0.1 * this.combLag);
+      const reach = usePitch ? 2 / period : 0.05;
       let cb = -1;
       let cl = 0;
-      for (let p = Math.max(MIN_LAG, Math.floor(period * 0.95)); p <= Math.min(MAX_LAG, Math.ceil(period * 1.05)); p++) {
+      for (let p = Math.max(MIN_LAG, Math.floor(period * (1 - reach))); p <= Math.min(MAX_LAG, Math.ceil(period * (1 + reach))); p++) {
         const c = normalisedCorrelation(hist, end, PITCH_WINDOW, p);
         if (c > cb) {
           cb = c;

@@ -73,7 +73,7 @@ export class Decoder {
       throw new CorruptDataError(`frame has ${frame.length} bytes, ${this.bitrate} bit/s frames have ${this.frameBytes}`);
     }
     this.frames.decode(frame, this.coeffs);
-    this.concealer.good({ coeffs: this.coeffs, envelope: this.frames.envelope, combLag: this.frames.lastCombLag });
+    this.concealer.good({ coeffs: this.coeffs, envelope: this.frames.envelope, combLag: this.frames.lastCombLag, pitchLag: this.frames.lastPitch.lag });
     const raw = this.synth.push(this.coeffs);
     this.concealer.record(raw);
     const y = this.postFilter(raw, true);
@@ -87,9 +87,10 @@ export class Decoder {
     const raw = this.synth.push(this.coeffs);
     this.concealer.record(raw);
     const y = this.postFilter(raw, false);
-    // A lost frame's pitch parameters are unknown: the last ones continue for the first lost
-    // frame, then the filter fades out, so that a long burst still ends in exact silence.
-    this.pitch.apply(y, this.concealer.lostInBurst <= 1 ? this.pitch.last : PITCH_OFF);
+    // A lost frame's pitch parameters are unknown: the last ones continue for the first
+    // pitchHoldFrames lost frames, then the filter fades out, so that a long burst still ends in
+    // exact silence.
+    this.pitch.apply(y, this.concealer.lostInBurst <= this.concealer.tuning.pitchHoldFrames ? this.pitch.last : PITCH_OFF);
     return y;
   }
 
