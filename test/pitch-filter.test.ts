@@ -171,3 +171,27 @@ describe('pitch fields in the stream', () => {
     expect(Buffer.from(joined).equals(Buffer.from(whole.subarray(32)))).toBe(true);
   });
 });
+
+describe('pitch post-filter in lost frames', () => {
+  const model = buildSyntheticModel();
+
+  it('keeps the last parameters for pitchHoldFrames lost frames, then turns off', () => {
+    const x = Float32Array.from(pulseTrain(16000, 120));
+    const bytes = encodeSpeech(model, x, 13200);
+    const frames = (bytes.length - 32) / 33;
+    const lost = new Uint8Array(frames);
+    for (let j = 20; j < 24; j++) lost[j] = 1; // a burst of four from frame 20
+    const out = (hold: number): Float32Array => decodeSpeech(model, bytes, lost, {}, { pitchHoldFrames: hold }).samples;
+    const segment = (y: Float32Array, j: number): number[] => Array.from(y.subarray((j - 1) * HOP, j * HOP));
+    const h0 = out(0);
+    const h1 = out(1);
+    const h2 = out(2);
+    // Before the burst the outputs are the same; frame j outputs segment j − 1.
+    expect(segment(h0, 19)).toEqual(segment(h2, 19));
+    // First lost frame: held (h1, h2) against off (h0).
+    expect(segment(h1, 20)).toEqual(segment(h2, 20));
+    expect(segment(h0, 20)).not.toEqual(segment(h2, 20));
+    // Second lost frame: only h2 still holds.
+    expect(segment(h1, 21)).not.toEqual(segment(h2, 21));
+  });
+});
