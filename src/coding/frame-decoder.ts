@@ -110,6 +110,11 @@ export class FrameDecoder {
     return this.m;
   }
 
+  /** Range-coder scale index per bin of the last decoded frame (a view: do not write; for statistics). */
+  get scaleIndices(): Int32Array {
+    return this.scale;
+  }
+
   /** Envelope s = B·exp(ê) of the last decoded frame (a view: do not write). */
   get envelope(): Float64Array {
     return this.shape.s;
