@@ -65,21 +65,18 @@ function gainOf(p: PitchParams): number {
 
 /**
  * The long-term filter over one segment, shared by both sides: `buf` holds HISTORY samples
- * of history followed by the segment. sign −1 (pre-filter) reads `buf` (the input); sign +1
- * (post-filter) reads and overwrites it (the output), which makes it recursive.
+ * of history followed by the segment, and out[i] = buf[HISTORY + i] + sign·(taps). The
+ * pre-filter (sign −1) writes a separate `out`, so it reads only its input (an FIR); the
+ * post-filter (sign +1) passes `buf` itself with offset HISTORY, so it reads its own output (an IIR).
  */
-function filterSegment(buf: Float64Array, prev: PitchParams, next: PitchParams, sign: number): void {
+function filterSegment(buf: Float64Array, prev: PitchParams, next: PitchParams, sign: number, out: Float64Array, offset: number): void {
   const g0 = sign * gainOf(prev);
   const g1 = sign * gainOf(next);
   const t0 = prev.lag;
   const t1 = next.lag;
-  const start = HISTORY;
-  const end = start + HOP;
-  if (sign < 0) {
-    // FIR: go backwards so that every x[n − T] read is still the input.
-    for (let n = end - 1; n >= start; n--) buf[n] += tapsAt(buf, n, n - start, g0, t0, g1, t1);
-  } else {
-    for (let n = start; n < end; n++) buf[n] += tapsAt(buf, n, n - start, g0, t0, g1, t1);
+  for (let i = 0; i < HOP; i++) {
+    const n = HISTORY + i;
+    out[offset + i] = buf[n] + tapsAt(buf, n, i, g0, t0, g1, t1);
   }
 }
 
@@ -105,8 +102,8 @@ function tap(buf: Float64Array, m: number): number {
 
 /** Encoder side: chooses each segment's parameters from its input and filters it. */
 export class PitchPreFilter {
+  /** Unfiltered input: HISTORY samples, then the segment. */
   private readonly buf = new Float64Array(HISTORY + HOP);
-  private readonly scratch = new Float64Array(HISTORY + HOP);
   private prev: PitchParams = PITCH_OFF;
   private readonly tuning: PitchTuning;
 
@@ -123,15 +120,10 @@ export class PitchPreFilter {
    */
   process(segment: ArrayLike<number>, out: Float64Array): PitchParams {
     const { buf } = this;
-    const start = HISTORY;
     buf.copyWithin(0, HOP);
-    for (let i = 0; i < HOP; i++) buf[start + i] = segment[i];
-    const input = this.scratch;
-    input.set(buf);
-    const next = this.choose(input);
-    filterSegment(buf, this.prev, next, -1);
-    for (let i = 0; i < HOP; i++) out[i] = buf[start + i];
-    buf.set(input); // the history stays the unfiltered input
+    for (let i = 0; i < HOP; i++) buf[HISTORY + i] = segment[i];
+    const next = this.choose(buf);
+    filterSegment(buf, this.prev, next, -1, out, 0);
     this.prev = next;
     return next;
   }
@@ -164,12 +156,11 @@ export class PitchPostFilter {
   /** Filter HOP output samples in place with this segment's parameters. */
   apply(y: Float32Array, next: PitchParams): void {
     const { buf } = this;
-    const start = HISTORY;
     buf.copyWithin(0, HOP);
-    for (let i = 0; i < HOP; i++) buf[start + i] = y[i];
+    for (let i = 0; i < HOP; i++) buf[HISTORY + i] = y[i];
     if (next.lag > 0 || this.prev.lag > 0) {
-      filterSegment(buf, this.prev, next, 1);
-      for (let i = 0; i < HOP; i++) y[i] = buf[start + i];
+      filterSegment(buf, this.prev, next, 1, buf, HISTORY);
+      for (let i = 0; i < HOP; i++) y[i] = buf[HISTORY + i];
     }
     this.prev = next;
   }
