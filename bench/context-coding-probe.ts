@@ -11,15 +11,12 @@
  * Writes bench/results/context-coding-probe.json.
  */
 import path from 'node:path';
-import { Command } from 'commander';
-import { type Bitrate, parseBitrate } from '../src/coding/modes.js';
 import { encodeSpeech } from '../src/codec/codec.js';
 import { Decoder } from '../src/codec/decoder.js';
 import { HEADER_BYTES, readHeader } from '../src/coding/container.js';
 import { loadSpeech } from '../src/audio/load.js';
-import { loadModel, packageRoot } from '../src/model/codec-model.js';
-import { scanAudioFolders } from '../src/audio/scan.js';
 import { writeFileAtomic } from '../src/util/atomic-file.js';
+import { trainingSubset } from './training-subset.js';
 
 const CAP = 16;
 const CONTEXTS = 3;
@@ -40,16 +37,7 @@ function add(map: Map<string, number[]>, key: string, m: number): void {
 }
 
 async function main(): Promise<void> {
-  const root = packageRoot();
-  const o = new Command()
-    .option('--data <dir>', 'speech folder', path.resolve(root, '..', 'shared', 'speech', 'LibriSpeech', 'train-clean-100'))
-    .option('--every <k>', 'every k-th file', (v) => Number(v), 25)
-    .option('--bitrates <list>', 'comma-separated modes', '8k,13.2k,24.4k,32k')
-    .parse(process.argv)
-    .opts<{ data: string; every: number; bitrates: string }>();
-  const bitrates: Bitrate[] = o.bitrates.split(',').map(parseBitrate);
-  const files = (await scanAudioFolders([o.data])).filter((_, i) => i % o.every === 0);
-  const model = loadModel();
+  const { root, data, every, bitrates, files, model } = await trainingSubset('8k,13.2k,24.4k,32k');
   const rows = [];
   for (const bitrate of bitrates) {
     const byJ = new Map<string, number[]>();
@@ -92,7 +80,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${bitrate / 1000} kbit/s: H(m|j) ${h0.toFixed(1)} bits/frame; with the previous bin ${h1.toFixed(1)} (−${(h0 - h1).toFixed(1)}); with the previous frame ${h2.toFixed(1)} (−${(h0 - h2).toFixed(1)})\n`);
   }
   await writeFileAtomic(path.join(root, 'bench', 'results', 'context-coding-probe.json'), JSON.stringify({
-    bench: 'context-coding-probe', date: new Date().toISOString(), data: path.relative(root, o.data), every: o.every, files: files.length, cap: CAP, rows,
+    bench: 'context-coding-probe', date: new Date().toISOString(), data: path.relative(root, data), every, files: files.length, cap: CAP, rows,
   }, null, 1) + '\n');
 }
 

@@ -7,25 +7,13 @@
  * Writes bench/results/pitch-stats.json.
  */
 import path from 'node:path';
-import { Command } from 'commander';
-import { type Bitrate, parseBitrate } from '../src/coding/modes.js';
 import { Encoder } from '../src/codec/encoder.js';
 import { loadSpeech } from '../src/audio/load.js';
-import { loadModel, packageRoot } from '../src/model/codec-model.js';
-import { scanAudioFolders } from '../src/audio/scan.js';
 import { writeFileAtomic } from '../src/util/atomic-file.js';
+import { trainingSubset } from './training-subset.js';
 
 async function main(): Promise<void> {
-  const root = packageRoot();
-  const o = new Command()
-    .option('--data <dir>', 'speech folder', path.resolve(root, '..', 'shared', 'speech', 'LibriSpeech', 'train-clean-100'))
-    .option('--every <k>', 'every k-th file', (v) => Number(v), 25)
-    .option('--bitrates <list>', 'comma-separated modes', '8k,24.4k')
-    .parse(process.argv)
-    .opts<{ data: string; every: number; bitrates: string }>();
-  const bitrates: Bitrate[] = o.bitrates.split(',').map(parseBitrate);
-  const files = (await scanAudioFolders([o.data])).filter((_, i) => i % o.every === 0);
-  const model = loadModel();
+  const { root, data, every, bitrates, files, model } = await trainingSubset('8k,24.4k');
   const rows = [];
   for (const bitrate of bitrates) {
     let frames = 0;
@@ -54,7 +42,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${bitrate / 1000} kbit/s: ${frames} frames, pitch on ${(100 * row.pitchOnShare).toFixed(1)} %, of those with a comb lag ${(100 * row.combShareOfPitch).toFixed(1)} %, comb predicts T within ±3 in ${(100 * row.combWithin3ShareOfBoth).toFixed(1)} %\n`);
   }
   await writeFileAtomic(path.join(root, 'bench', 'results', 'pitch-stats.json'), JSON.stringify({
-    bench: 'pitch-stats', date: new Date().toISOString(), data: path.relative(root, o.data), every: o.every, files: files.length, rows,
+    bench: 'pitch-stats', date: new Date().toISOString(), data: path.relative(root, data), every, files: files.length, rows,
   }, null, 1) + '\n');
 }
 
