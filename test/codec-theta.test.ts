@@ -119,6 +119,8 @@ describe('codec with a learned θ', () => {
       const frame = file.subarray(HEADER_BYTES + j * fb, HEADER_BYTES + (j + 1) * fb);
       withT.decode(frame, a);
       without.decode(frame, b);
+      // TNS synthesis mixes neighbouring bins after the fill: compare frames without it.
+      if (withT.last!.tns !== null) continue;
       for (let k = 20; k < 320; k++) {
         if (withT.last!.q[k] !== 0 || without.last!.q[k] !== 0) continue;
         expect(Math.abs(a[k]), `frame ${j} bin ${k}`).toBe(Math.abs(b[k]));

@@ -20,7 +20,7 @@ import { BITRATES, frameBytes, modeIndexOf, type Bitrate } from './modes.js';
 import { crc32 } from '../model/model-format.js';
 
 export const HEADER_BYTES = 32;
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 4;
 const MAGIC = [0x4e, 0x53, 0x56, 0x51]; // "NSVQ"
 const HOP = 320;
 /** Bounds that any real input satisfies; a header outside them is corrupt. */

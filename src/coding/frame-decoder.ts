@@ -3,6 +3,7 @@
  * X̂_k = ±(m + offset)·Δ_k and noise-fills zero bins from bin 20 up. It survives any byte string:
  * every count read from the stream is bounded.
  */
+import { TNS_COEF_BITS, TNS_FLAG_P1, TNS_FLAG_TOTAL, parcorToLpc, tnsConfigOf, tnsPredictionGain, tnsSynthesis } from './tns.js';
 import type { Bitrate } from './modes.js';
 import type { CodecModel } from '../model/model-format.js';
 import {
@@ -76,6 +77,9 @@ export class FrameDecoder {
   private readonly m: Float64Array;
   private readonly neg: Uint8Array;
   private readonly recon: Float64Array;
+  private readonly tnsIdx: Int32Array;
+  private readonly tnsA: Float64Array;
+  private readonly tnsScratch: Float64Array;
   private readonly scale: Int32Array;
   private readonly noise: SignNoise;
   /** Output-only decoder tools (post-filter.ts); they never change a decoded symbol. */
@@ -94,7 +98,7 @@ export class FrameDecoder {
 
   constructor(model: CodecModel, bitrate: Bitrate, tuning: Partial<DecoderTuning> = {}) {
     this.tuning = tuningFor(bitrate, tuning);
-    this.shape = new FrameShape(model, bitrate, weightingOf(this.tuning));
+    this.shape = new FrameShape(model, bitrate, weightingOf(this.tuning), tnsConfigOf(bitrate, this.tuning));
     this.frameBytes = this.shape.frameBytes;
     this.formant = new FormantPostFilter(model.bins);
     this.indices = new Int32Array(this.shape.stages);
@@ -103,6 +107,10 @@ export class FrameDecoder {
     this.recon = new Float64Array(model.bins);
     this.scale = new Int32Array(model.bins);
     this.noise = new SignNoise();
+    const order = this.shape.tns.order;
+    this.tnsIdx = new Int32Array(order);
+    this.tnsA = new Float64Array(order + 1);
+    this.tnsScratch = new Float64Array(order + 1);
   }
 
   /** Quantized magnitudes |q_k| of the last decoded frame (0 = noise-filled or uncoded; a view: do not write). */
@@ -140,6 +148,12 @@ export class FrameDecoder {
       pitch = { lag, gainIndex: Math.min(dec.decodeBits(PITCH_GAIN_BITS), PITCH_GAINS.length - 1) };
     }
     this.lastPitch = pitch;
+    const tns = sh.tns;
+    let tnsOn = false;
+    if (tns.order > 0 && dec.decodeBit(TNS_FLAG_P1, TNS_FLAG_TOTAL)) {
+      tnsOn = true;
+      for (let i = 0; i < tns.order; i++) this.tnsIdx[i] = dec.decodeBits(TNS_COEF_BITS);
+    }
     let codedBins = bins;
     if (dec.decodeBit(TRUNC_P1, TRUNC_TOTAL)) codedBins = Math.min(bins, dec.decodeBits(CODED_BINS_BITS));
     sh.derive(this.indices);
@@ -172,6 +186,8 @@ export class FrameDecoder {
     const theta = sh.thetaSteps;
     const comb = combLag >= 0 ? COMB_OFFSETS[combLag] : null;
     const noise = this.noise;
+    // With TNS the bins hold a prediction residual, whose power is the spectrum's / the gain.
+    const tnsFill = tnsOn ? 1 / Math.sqrt(tnsPredictionGain(this.tnsIdx, tns.order)) : 1;
     const fillLow = tune.fillLevel;
     const fillHigh = fillLow * tune.fillTopScale;
     for (let k = 0; k < bins; k++) {
@@ -184,17 +200,24 @@ export class FrameDecoder {
         let j = base[k] - theta[k] - gain;
         if (comb !== null && k < COMB_BINS) j += comb[k];
         j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
-        const v = (k < tune.fillTopBin ? fillLow : fillHigh) * DEAD_ZONE_RMS[j] * delta;
+        const v = (k < tune.fillTopBin ? fillLow : fillHigh) * (k >= tns.startBin ? tnsFill : 1) * DEAD_ZONE_RMS[j] * delta;
         out[k] = noise.nextBit() ? -v : v;
       } else {
         out[k] = 0;
       }
     }
+    if (tnsOn) {
+      // Undo the encoder's filter in the weighted domain it ran in (X_k·w_k).
+      for (let k = tns.startBin; k < bins; k++) out[k] *= w[k];
+      parcorToLpc(this.tnsIdx, tns.order, this.tnsA, this.tnsScratch);
+      tnsSynthesis(out, this.tnsA, tns.order, tns.startBin, bins);
+      for (let k = tns.startBin; k < bins; k++) out[k] /= w[k];
+    }
     if (tune.formantBeta !== 0) this.formant.apply(sh.s, out, tune.formantBeta, tune.formantSmoothBins);
     if (this.recordFields) {
       const q = new Int32Array(bins);
       for (let k = 0; k < bins; k++) q[k] = neg[k] ? -m[k] : m[k];
-      this.last = { indices: this.indices.slice(), gainIndex: gain, combLag, pitch, codedBins, q, refinements };
+      this.last = { indices: this.indices.slice(), gainIndex: gain, combLag, pitch, codedBins, q, refinements, tns: tnsOn ? this.tnsIdx.slice() : null };
     }
     return out;
   }

@@ -26,6 +26,7 @@ import {
   maxMagnitude,
 } from '../model/entropy-model.js';
 import { RangeEncoder } from './range-coder.js';
+import { TNS_COEF_BITS, TNS_FLAG_P1, TNS_FLAG_TOTAL, TnsAnalyzer, parcorToLpc, tnsAnalysis, tnsConfigOf } from './tns.js';
 import { PITCH_FLAG_P1, PITCH_FLAG_TOTAL, PITCH_GAIN_BITS, PITCH_LAG_BITS, PITCH_MIN_LAG, PITCH_OFF, type PitchParams } from './pitch-filter.js';
 import {
   CODED_BINS_BITS,
@@ -54,6 +55,11 @@ export interface EncoderTuning {
   weightTilt: number;
   /** The comb goes on when it saves more than this many bits (DESIGN §1 item 3: 9, net of its 8). */
   combMinSavingBits: number;
+  /** TNS turns on above this prediction gain (tns.ts TNS_MODES). */
+  tnsMinGain: number;
+  /** TNS order and first bin (experiments only: the decoder must be given the same). */
+  tnsOrder: number;
+  tnsStartBin: number;
 }
 
 function encodeMagnitude(enc: RangeEncoder, j: number, m: number): void {
@@ -90,7 +96,13 @@ export class FrameEncoder {
   private readonly scale: Int32Array;
   /** Scale index per bin for the real coder (tryEncode). */
   private readonly codeScale: Int32Array;
-  private xSign: ArrayLike<number> = [];
+  /** Signed weighted spectrum X_k·w_k (the TNS residual when TNS is on): the signs coded. */
+  private readonly u: Float64Array;
+  private readonly tnsAnalyzer = new TnsAnalyzer();
+  private readonly tnsIdx: Int32Array;
+  private readonly tnsA: Float64Array;
+  private readonly tnsScratch: Float64Array;
+  private tnsOn = false;
   private readonly invGain: Float64Array;
   private readonly sparseA: SparseRows;
   /** The entropy model's ideal-cost tables (built on the first encoder, never by a decoder). */
@@ -119,7 +131,7 @@ export class FrameEncoder {
     const cs = tuning.combMinSavingBits ?? COMB_MIN_SAVING_BITS;
     if (!Number.isFinite(cs)) throw new RangeError(`encoder combMinSavingBits must be finite, got ${cs}`);
     this.combMinSaving = cs;
-    this.shape = new FrameShape(model, bitrate, weightingOf(tuning));
+    this.shape = new FrameShape(model, bitrate, weightingOf(tuning), tnsConfigOf(bitrate, tuning));
     this.frameBytes = this.shape.frameBytes;
     this.indices = new Int32Array(this.shape.stages);
     this.prevIndices = new Int32Array(this.shape.stages).fill(-1);
@@ -129,6 +141,10 @@ export class FrameEncoder {
     this.m = new Float64Array(model.bins);
     this.scale = new Int32Array(model.bins);
     this.codeScale = new Int32Array(model.bins);
+    this.u = new Float64Array(model.bins);
+    this.tnsIdx = new Int32Array(this.shape.tns.order);
+    this.tnsA = new Float64Array(this.shape.tns.order + 1);
+    this.tnsScratch = new Float64Array(this.shape.tns.order + 1);
     // Worst case: every bin at MAX_BIN_BITS plus the fixed fields, far above any budget.
     this.coder = new RangeEncoder(Math.ceil((model.bins * MAX_BIN_BITS) / 8) + 64);
     this.sparseA = sparseRows(model.analysis, model.bands, model.bins);
@@ -146,7 +162,6 @@ export class FrameEncoder {
    */
   encode(X: ArrayLike<number>, pitch: PitchParams = PITCH_OFF): Uint8Array {
     const sh = this.shape;
-    this.xSign = X;
     this.pitch = pitch;
     const { bins, bands } = sh;
     // Envelope and sequential MSVQ search (DESIGN §2: stage t quantizes what stages < t leave).
@@ -203,10 +218,21 @@ export class FrameEncoder {
       for (let d = 0; d < bands; d++) this.resid[d] -= cb[c * bands + d];
     }
     sh.derive(this.indices);
-    for (let k = 0; k < bins; k++) this.x0[k] = (Math.abs(X[k]) * sh.w[k]) / sh.gRef;
+    const u = this.u;
+    for (let k = 0; k < bins; k++) u[k] = X[k] * sh.w[k];
+    // Temporal noise shaping (tns.ts): code the residual of a prediction across frequency.
+    const tns = sh.tns;
+    this.tnsOn = false;
+    if (tns.order > 0 && this.tnsAnalyzer.choose(u, tns.order, tns.startBin, bins, this.tnsIdx) > tns.minGain) {
+      this.tnsOn = true;
+      parcorToLpc(this.tnsIdx, tns.order, this.tnsA, this.tnsScratch);
+      tnsAnalysis(u, this.tnsA, tns.order, tns.startBin, bins);
+    }
+    for (let k = 0; k < bins; k++) this.x0[k] = Math.abs(u[k]) / sh.gRef;
 
     const pitchBits = 1 + (pitch.lag > 0 ? PITCH_LAG_BITS + PITCH_GAIN_BITS : 0);
-    const fixed = sh.stages * sh.model.stageBits + GAIN_BITS + pitchBits + 1 + 0.05;
+    const tnsBits = tns.order > 0 ? (this.tnsOn ? 2 + tns.order * TNS_COEF_BITS : 0.42) : 0;
+    const fixed = sh.stages * sh.model.stageBits + GAIN_BITS + pitchBits + tnsBits + 1 + 0.05;
     let combLag = -1;
     let gain = this.bisectGain(-1, sh.budgetBits - fixed - 1);
     if (this.useComb) {
@@ -375,6 +401,11 @@ export class FrameEncoder {
       enc.encodeBits(pitch.lag - PITCH_MIN_LAG, PITCH_LAG_BITS);
       enc.encodeBits(pitch.gainIndex, PITCH_GAIN_BITS);
     }
+    const tns = sh.tns;
+    if (tns.order > 0) {
+      enc.encodeBit(this.tnsOn ? 1 : 0, TNS_FLAG_P1, TNS_FLAG_TOTAL);
+      if (this.tnsOn) for (let i = 0; i < tns.order; i++) enc.encodeBits(this.tnsIdx[i], TNS_COEF_BITS);
+    }
     enc.encodeBit(truncated ? 1 : 0, TRUNC_P1, TRUNC_TOTAL);
     if (truncated) enc.encodeBits(codedBins, CODED_BINS_BITS);
     const scale = sh.scaleIndices(gain, combLag, this.codeScale);
@@ -403,13 +434,13 @@ export class FrameEncoder {
     if (this.recordFields) {
       const q = new Int32Array(sh.bins);
       for (let k = 0; k < codedBins; k++) q[k] = this.signOf(k) ? -m[k] : m[k];
-      this.last = { indices: this.indices.slice(), gainIndex: gain, combLag, pitch, codedBins, q, refinements };
+      this.last = { indices: this.indices.slice(), gainIndex: gain, combLag, pitch, codedBins, q, refinements, tns: this.tnsOn ? this.tnsIdx.slice() : null };
     }
     return out;
   }
 
   /** 1 for a negative coefficient (x0 holds magnitudes only). */
   private signOf(k: number): number {
-    return this.xSign[k] < 0 ? 1 : 0;
+    return this.u[k] < 0 ? 1 : 0;
   }
 }

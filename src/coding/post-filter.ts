@@ -43,6 +43,9 @@ export interface DecoderTuning {
   /** Weighting γ and tilt (experiments only: must equal the encoder's; undefined = default). */
   weightGamma?: number;
   weightTilt?: number;
+  /** TNS order and first bin (experiments only: must equal the encoder's; undefined = the mode's). */
+  tnsOrder?: number;
+  tnsStartBin?: number;
 }
 
 /** The codec's behaviour before issue 12 (every tool off, fill as DESIGN §1 item 2). */
