@@ -4,7 +4,7 @@
  *
  * Header layout (little-endian):
  *   0  4  magic "NSVQ"
- *   4  1  format version (3; older streams lack fields a version-3 frame has, so they are
+ *   4  1  format version (4; older streams lack fields a version-4 frame has, so they are
  *         refused: docs/bitstream.md lists the versions)
  *   5  1  mode: index into BITRATES
  *   6  2  reserved, 0
