@@ -46,9 +46,19 @@ import {
   weightingOf,
 } from './frame-shape.js';
 
+/**
+ * λ of the quantizer's rate–distortion thresholds: 2·ln 2 / 12, the slope −dD/dR of a uniform
+ * quantizer at high rate (D = Δ²/12 in squared steps, 6 dB per bit). A bin is coded as m + 1
+ * rather than m when (u − m − 1)² + λ·bits(m + 1) < (u − m)² + λ·bits(m), with the entropy model's
+ * code lengths at the bin's scale index: isolated small values where a nonzero is expensive go to
+ * zero, values in wide (cheap) distributions round to nearest. Chosen on training speech
+ * (docs/quality.md "Rate–distortion quantization"); the encoder's choice only, not the format.
+ */
+export const RDO_LAMBDA = (2 * Math.LN2) / 12;
+
 /** Encoder-only settings (issue 12 experiments): they choose among valid streams, never change how one decodes. */
 export interface EncoderTuning {
-  /** Rounding offset of the dead-zone quantizer m = ⌊|x|/Δ + offset⌋ (DESIGN §1 item 4: 0.3). */
+  /** Rounding offset of the dead-zone quantizer m = ⌊|x|/Δ + offset⌋ (DESIGN §1 item 4: 0.3), used when rdoLambda is 0. */
   roundingOffset: number;
   /** Weighting γ and tilt (experiments only: the decoder must be given the same). */
   weightGamma: number;
@@ -60,6 +70,11 @@ export interface EncoderTuning {
   /** TNS order and first bin (experiments only: the decoder must be given the same). */
   tnsOrder: number;
   tnsStartBin: number;
+  /**
+   * λ of the rate–distortion quantization thresholds, in squared steps per bit (0: the fixed
+   * rounding offset instead). Default RDO_LAMBDA.
+   */
+  rdoLambda: number;
 }
 
 function encodeMagnitude(enc: RangeEncoder, j: number, m: number): void {
@@ -110,6 +125,8 @@ export class FrameEncoder {
   private readonly costByMagnitude: Float64Array;
   private readonly coder: RangeEncoder;
   private prevCombLag = 0;
+  /** Last frame's gain index: where the rate loop's search starts. */
+  private prevGain = GAIN_LEVELS >> 1;
   /** Last frame's stage indices: seeds for the (exact) nearest-codeword search. */
   private readonly prevIndices: Int32Array;
   /** Fields of the last encoded frame, kept only when recordFields is set (tests, statistics). */
@@ -119,6 +136,9 @@ export class FrameEncoder {
   useComb = true;
   private readonly roundingOffset: number;
   private readonly combMinSaving: number;
+  /** Per scale index: the 0 → 1 threshold and the rounding offset above 1 (rate–distortion quantization). */
+  private readonly zeroThr: Float64Array;
+  private readonly roundUp: Float64Array;
   /** Pitch parameters of the frame being coded. */
   private pitch: PitchParams = PITCH_OFF;
 
@@ -131,6 +151,26 @@ export class FrameEncoder {
     const cs = tuning.combMinSavingBits ?? COMB_MIN_SAVING_BITS;
     if (!Number.isFinite(cs)) throw new RangeError(`encoder combMinSavingBits must be finite, got ${cs}`);
     this.combMinSaving = cs;
+    const lambda = tuning.rdoLambda ?? RDO_LAMBDA;
+    if (!(lambda >= 0 && Number.isFinite(lambda))) throw new RangeError(`encoder rdoLambda must be finite and not negative, got ${lambda}`);
+    // Per scale index j: code 0 below zeroThr[j], else max(1, ⌊u + roundUp[j]⌋). With λ = 0 these
+    // are the fixed dead zone's 1 − offset and offset.
+    const c = encoderCostTables().magnitudeCost;
+    this.zeroThr = new Float64Array(NUM_SCALES);
+    this.roundUp = new Float64Array(NUM_SCALES);
+    for (let j = 0; j < NUM_SCALES; j++) {
+      if (lambda === 0) {
+        this.zeroThr[j] = 1 - ro;
+        this.roundUp[j] = ro;
+        continue;
+      }
+      const c0 = c[j * COST_MAGNITUDES];
+      const c1 = c[j * COST_MAGNITUDES + 1];
+      const c2 = c[j * COST_MAGNITUDES + 2];
+      // 0 → 1 when u > ½ + λ(bits(1) − bits(0))/2; m → m + 1 (m ≥ 1) when u > m + ½ − roundUp.
+      this.zeroThr[j] = Math.min(2, Math.max(0.5, 0.5 + (lambda * (c1 - c0)) / 2));
+      this.roundUp[j] = Math.min(0.5, Math.max(0.05, 0.5 - (lambda * (c2 - c1)) / 2));
+    }
     this.shape = new FrameShape(model, bitrate, weightingOf(tuning), tnsConfigOf(bitrate, tuning));
     this.frameBytes = this.shape.frameBytes;
     this.indices = new Int32Array(this.shape.stages);
@@ -245,9 +285,13 @@ export class FrameEncoder {
     // Confirm with the real coder; step the gain up until it fits, else truncate.
     for (; gain < GAIN_LEVELS; gain++) {
       const bytes = this.tryEncode(gain, combLag, bins);
-      if (bytes) return bytes;
+      if (bytes) {
+        this.prevGain = gain;
+        return bytes;
+      }
     }
     gain = GAIN_LEVELS - 1;
+    this.prevGain = gain;
     let lo = 0;
     let hi = bins - 1; // largest count known (or assumed) to fit is lo
     while (lo < hi) {
@@ -260,11 +304,19 @@ export class FrameEncoder {
     return bytes;
   }
 
-  private quantize(gain: number): void {
+  /** Magnitudes m_k of bins 0 … count − 1 at this gain (and comb, whose offsets move the scale indices). */
+  private quantize(gain: number, combLag = -1, count = this.x0.length): void {
     const g = this.invGain[gain];
-    const { x0, m } = this;
-    const ro = this.roundingOffset;
-    for (let k = 0; k < x0.length; k++) m[k] = Math.floor(x0[k] * g + ro);
+    const { x0, m, zeroThr: zt, roundUp: ru } = this;
+    const base = this.shape.baseScale;
+    const comb = combLag >= 0 ? COMB_OFFSETS[combLag] : null;
+    for (let k = 0; k < count; k++) {
+      let j = base[k] - gain;
+      if (comb !== null && k < COMB_BINS) j += comb[k];
+      j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
+      const t = x0[k] * g;
+      m[k] = t < zt[j] ? 0 : Math.max(1, Math.floor(t + ru[j]));
+    }
   }
 
   /**
@@ -278,40 +330,69 @@ export class FrameEncoder {
     const { x0 } = this;
     const comb = combLag >= 0 ? COMB_OFFSETS[combLag] : null;
     const cost = this.magnitudeCost;
-    const ro = this.roundingOffset;
+    const zt = this.zeroThr;
+    const ru = this.roundUp;
     let bits = 0;
     const n = x0.length;
     // Bins below COMB_BINS (with the comb offsets when on), then the rest: one loop each.
     let k = 0;
     if (comb !== null) {
       for (; k < COMB_BINS; k++) {
-        const mk = Math.floor(x0[k] * g + ro);
         let j = base[k] - gain + comb[k];
         j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
+        const t = x0[k] * g;
+        const mk = t < zt[j] ? 0 : Math.max(1, Math.floor(t + ru[j]));
         bits += mk < COST_MAGNITUDES ? cost[j * COST_MAGNITUDES + mk] : magnitudeBits(j, Math.min(mk, maxMagnitude(j)));
         if (bits > target) return false;
       }
     }
     for (; k < n; k++) {
-      const mk = Math.floor(x0[k] * g + ro);
       let j = base[k] - gain;
       j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
+      const t = x0[k] * g;
+      const mk = t < zt[j] ? 0 : Math.max(1, Math.floor(t + ru[j]));
       bits += mk < COST_MAGNITUDES ? cost[j * COST_MAGNITUDES + mk] : magnitudeBits(j, Math.min(mk, maxMagnitude(j)));
       if (bits > target) return false;
     }
     return true;
   }
 
-  /** Smallest gain index (finest step) whose estimated spectrum bits fit `target`, 7 bisection steps. */
+  /**
+   * Smallest gain index (finest step) whose estimated spectrum bits fit `target`. The search starts
+   * at the previous frame's index, since the gain moves little from frame to frame: it gallops
+   * outward until the answer is bracketed, then bisects (3–5 estimates in a typical frame, against
+   * 7 for a plain bisection; the same answer wherever the estimate falls monotonically with the
+   * index).
+   */
   private bisectGain(combLag: number, target: number): number {
-    let lo = 0;
-    let hi = GAIN_LEVELS - 1;
-    while (lo < hi) {
+    const top = GAIN_LEVELS - 1;
+    const start = this.prevGain;
+    // lo: an index known not to fit (or −1); hi: one known to fit (or top, which is taken anyway).
+    let lo: number;
+    let hi: number;
+    if (this.fitsEstimate(start, combLag, target)) {
+      hi = start;
+      lo = start - 1;
+      for (let step = 1; lo >= 0 && this.fitsEstimate(lo, combLag, target); step *= 2) {
+        hi = lo;
+        lo = hi - 2 * step;
+      }
+      if (lo < -1) lo = -1;
+    } else {
+      lo = start;
+      hi = start + 1;
+      for (let step = 1; hi < top && !this.fitsEstimate(hi, combLag, target); step *= 2) {
+        lo = hi;
+        hi = Math.min(top, lo + 2 * step);
+      }
+      if (hi > top) hi = top;
+    }
+    while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
       if (this.fitsEstimate(mid, combLag, target)) hi = mid;
-      else lo = mid + 1;
+      else lo = mid;
     }
-    return lo;
+    return hi;
   }
 
   /**
@@ -320,7 +401,7 @@ export class FrameEncoder {
    */
   private bestComb(gain: number): { lag: number; saving: number } {
     const sh = this.shape;
-    this.quantize(gain);
+    this.quantize(gain, -1, COMB_BINS);
     const { m } = this;
     const rows = this.scale;
     const lo = -COST_ROW_PAD - COMB_OFFSET_MIN;
@@ -387,7 +468,7 @@ export class FrameEncoder {
   private tryEncode(gain: number, combLag: number, codedBins: number, truncated = false, probeOnly = false): Uint8Array | null {
     const sh = this.shape;
     const budget = sh.budgetBits;
-    this.quantize(gain);
+    this.quantize(gain, combLag);
     const { m, x0 } = this;
     const enc = this.coder;
     enc.reset();

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { Encoder } from '../src/codec/encoder.js';
+import { FrameDecoder } from '../src/coding/frame-decoder.js';
+import { FrameShape } from '../src/coding/frame-shape.js';
+import { FrameEncoder, RDO_LAMBDA } from '../src/coding/frame-encoder.js';
+import { buildSyntheticModel, syntheticSpeechLike } from '../src/model/synthetic-model.js';
+import type { Bitrate } from '../src/coding/modes.js';
+
+const model = buildSyntheticModel();
+const speech = syntheticSpeechLike(4, 5);
+
+/**
+ * Σ ((X − X̂)·w)² over a signal's frames, the error the quantizer's thresholds weigh against
+ * bits: the encoder's own MDCT frames against the decoder's coefficients, with no noise fill
+ * and no TNS (so that only quantization differs).
+ */
+function weightedError(bitrate: Bitrate, rdoLambda?: number): number {
+  const settings = rdoLambda === undefined ? { tnsOrder: 0 } : { tnsOrder: 0, rdoLambda };
+  const enc = new Encoder(model, bitrate, settings);
+  const fe = enc.frameEncoder;
+  const encodeFrame = fe.encode.bind(fe);
+  const frames: Array<{ X: Float64Array; bytes: Uint8Array }> = [];
+  fe.encode = (X, pitch) => {
+    const bytes = encodeFrame(X, pitch);
+    frames.push({ X: Float64Array.from(X), bytes });
+    return bytes;
+  };
+  for (let i = 0; i < speech.length; i += 320) enc.push(speech.subarray(i, i + 320));
+  enc.flush();
+  const dec = new FrameDecoder(model, bitrate, { fillLevel: 0, tnsOrder: 0 });
+  dec.recordFields = true;
+  const shape = new FrameShape(model, bitrate);
+  const out = new Float64Array(320);
+  let e = 0;
+  for (const { X, bytes } of frames) {
+    expect(bytes.length).toBe(bitrate / 400);
+    dec.decode(bytes, out);
+    shape.derive(dec.last!.indices);
+    for (let k = 0; k < 320; k++) e += ((X[k] - out[k]) * shape.w[k]) ** 2;
+  }
+  return e;
+}
+
+describe('rate–distortion quantization thresholds (frame-encoder.ts)', () => {
+  it('λ is 2·ln 2 / 12, the high-rate slope of a uniform quantizer', () => {
+    expect(RDO_LAMBDA).toBeCloseTo(0.1155, 4);
+  });
+
+  it('gives a lower weighted error than the fixed dead zone in the same frame size', () => {
+    for (const [bitrate, most] of [[8000, 1], [13200, 0.99], [32000, 0.985]] as const) {
+      const rdo = weightedError(bitrate);
+      const fixed = weightedError(bitrate, 0);
+      expect(rdo / fixed, `${bitrate} bit/s`).toBeLessThan(most);
+    }
+  });
+
+  it('rejects a negative or non-finite λ', () => {
+    expect(() => new FrameEncoder(model, 13200, { rdoLambda: -0.1 })).toThrow(RangeError);
+    expect(() => new FrameEncoder(model, 13200, { rdoLambda: Number.NaN })).toThrow(RangeError);
+  });
+});
