@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Encoder } from '../src/codec/encoder.js';
 import { FrameDecoder } from '../src/coding/frame-decoder.js';
 import { FrameShape } from '../src/coding/frame-shape.js';
-import { FrameEncoder, RDO_LAMBDA } from '../src/coding/frame-encoder.js';
+import { FrameEncoder } from '../src/coding/frame-encoder.js';
+import { RDO_LAMBDA, quantizerThresholds } from '../src/coding/rdo-quantizer.js';
 import { buildSyntheticModel, syntheticSpeechLike } from '../src/model/synthetic-model.js';
 import type { Bitrate } from '../src/coding/modes.js';
 
@@ -52,6 +53,21 @@ describe('rate–distortion quantization thresholds (frame-encoder.ts)', () => {
       const fixed = weightedError(bitrate, 0);
       expect(rdo / fixed, `${bitrate} bit/s`).toBeLessThan(most);
     }
+  });
+
+  it('thresholds: the fixed dead zone at λ = 0; at λ > 0 zeros cost more where a nonzero costs more bits', () => {
+    const fixed = quantizerThresholds(0, 0.3);
+    expect(fixed.zero.every((z) => Math.abs(z - 0.7) < 1e-15)).toBe(true);
+    expect(fixed.round.every((r) => r === 0.3)).toBe(true);
+    const t = quantizerThresholds(RDO_LAMBDA, 0.3);
+    for (let j = 0; j < t.zero.length; j++) {
+      expect(t.zero[j]).toBeGreaterThanOrEqual(0.5);
+      expect(t.zero[j]).toBeLessThanOrEqual(2);
+      expect(t.round[j]).toBeGreaterThanOrEqual(0.05);
+      expect(t.round[j]).toBeLessThanOrEqual(0.5);
+    }
+    // Low scale indices (narrow distributions): a nonzero is expensive, the zero threshold is high.
+    expect(t.zero[0]).toBeGreaterThan(t.zero[t.zero.length - 1]);
   });
 
   it('rejects a negative or non-finite λ', () => {

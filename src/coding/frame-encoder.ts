@@ -26,6 +26,7 @@ import {
   maxMagnitude,
 } from '../model/entropy-model.js';
 import { RangeEncoder } from './range-coder.js';
+import { RDO_LAMBDA, quantizerThresholds } from './rdo-quantizer.js';
 import { TNS_COEF_BITS, TNS_FLAG_P1, TNS_FLAG_TOTAL, TnsAnalyzer, parcorToLpc, tnsAnalysis, tnsConfigOf } from './tns.js';
 import { PITCH_FLAG_P1, PITCH_FLAG_TOTAL, PITCH_GAIN_BITS, PITCH_LAG_BITS, PITCH_MIN_LAG, PITCH_OFF, type PitchParams } from './pitch-filter.js';
 import {
@@ -46,16 +47,6 @@ import {
   weightingOf,
 } from './frame-shape.js';
 
-/**
- * λ of the quantizer's rate–distortion thresholds: 2·ln 2 / 12, the slope −dD/dR of a uniform
- * quantizer at high rate (D = Δ²/12 in squared steps, 6 dB per bit). A bin is coded as m + 1
- * rather than m when (u − m − 1)² + λ·bits(m + 1) < (u − m)² + λ·bits(m), with the entropy model's
- * code lengths at the bin's scale index: isolated small values where a nonzero is expensive go to
- * zero, values in wide (cheap) distributions round to nearest. Chosen on training speech
- * (docs/quality.md "Rate–distortion quantization"); the encoder's choice only, not the format.
- */
-export const RDO_LAMBDA = (2 * Math.LN2) / 12;
-
 /** Encoder-only settings (issue 12 experiments): they choose among valid streams, never change how one decodes. */
 export interface EncoderTuning {
   /** Rounding offset of the dead-zone quantizer m = ⌊|x|/Δ + offset⌋ (DESIGN §1 item 4: 0.3), used when rdoLambda is 0. */
@@ -71,8 +62,8 @@ export interface EncoderTuning {
   tnsOrder: number;
   tnsStartBin: number;
   /**
-   * λ of the rate–distortion quantization thresholds, in squared steps per bit (0: the fixed
-   * rounding offset instead). Default RDO_LAMBDA.
+   * λ of the rate–distortion quantization thresholds (rdo-quantizer.ts), in squared steps per
+   * bit (0: the fixed rounding offset instead). Default RDO_LAMBDA.
    */
   rdoLambda: number;
 }
@@ -136,7 +127,7 @@ export class FrameEncoder {
   useComb = true;
   private readonly roundingOffset: number;
   private readonly combMinSaving: number;
-  /** Per scale index: the 0 → 1 threshold and the rounding offset above 1 (rate–distortion quantization). */
+  /** Per scale index: the 0 → 1 threshold and the rounding offset above 1 (rdo-quantizer.ts). */
   private readonly zeroThr: Float64Array;
   private readonly roundUp: Float64Array;
   /** Pitch parameters of the frame being coded. */
@@ -151,26 +142,7 @@ export class FrameEncoder {
     const cs = tuning.combMinSavingBits ?? COMB_MIN_SAVING_BITS;
     if (!Number.isFinite(cs)) throw new RangeError(`encoder combMinSavingBits must be finite, got ${cs}`);
     this.combMinSaving = cs;
-    const lambda = tuning.rdoLambda ?? RDO_LAMBDA;
-    if (!(lambda >= 0 && Number.isFinite(lambda))) throw new RangeError(`encoder rdoLambda must be finite and not negative, got ${lambda}`);
-    // Per scale index j: code 0 below zeroThr[j], else max(1, ⌊u + roundUp[j]⌋). With λ = 0 these
-    // are the fixed dead zone's 1 − offset and offset.
-    const c = encoderCostTables().magnitudeCost;
-    this.zeroThr = new Float64Array(NUM_SCALES);
-    this.roundUp = new Float64Array(NUM_SCALES);
-    for (let j = 0; j < NUM_SCALES; j++) {
-      if (lambda === 0) {
-        this.zeroThr[j] = 1 - ro;
-        this.roundUp[j] = ro;
-        continue;
-      }
-      const c0 = c[j * COST_MAGNITUDES];
-      const c1 = c[j * COST_MAGNITUDES + 1];
-      const c2 = c[j * COST_MAGNITUDES + 2];
-      // 0 → 1 when u > ½ + λ(bits(1) − bits(0))/2; m → m + 1 (m ≥ 1) when u > m + ½ − roundUp.
-      this.zeroThr[j] = Math.min(2, Math.max(0.5, 0.5 + (lambda * (c1 - c0)) / 2));
-      this.roundUp[j] = Math.min(0.5, Math.max(0.05, 0.5 - (lambda * (c2 - c1)) / 2));
-    }
+    ({ zero: this.zeroThr, round: this.roundUp } = quantizerThresholds(tuning.rdoLambda ?? RDO_LAMBDA, ro));
     this.shape = new FrameShape(model, bitrate, weightingOf(tuning), tnsConfigOf(bitrate, tuning));
     this.frameBytes = this.shape.frameBytes;
     this.indices = new Int32Array(this.shape.stages);
