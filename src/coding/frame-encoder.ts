@@ -394,8 +394,11 @@ export class FrameEncoder {
     // both exceed the best (checked every 4 bins): an abandoned lag is worse than the best, as
     // partial sums of costs ≥ 0 never decrease, and the others are full sums taken in the
     // visiting order, so the result is that of one lag at a time (measured ~1.15× faster).
-    let best = Infinity;
-    let lag = 0;
+    // Only a lag that saves more than combMinSaving can be chosen, so the search starts from that
+    // bound instead of from infinity: a lag is abandoned as soon as it cannot beat it, and the
+    // lag chosen (when one is) and the decision are the same as a search from infinity.
+    let best = off - this.combMinSaving;
+    let lag = -1;
     const first = this.prevCombLag;
     const COST = this.costByMagnitude;
     for (let n = 0; n < COMB_LAGS; n += 2) {
@@ -429,6 +432,7 @@ export class FrameEncoder {
         lag = L2;
       }
     }
+    if (lag < 0) return { lag: 0, saving: 0 };
     this.prevCombLag = lag;
     return { lag, saving: off - best };
   }
