@@ -1,7 +1,8 @@
 /**
  * The frame decoder: reads one frame (docs/bitstream.md), reconstructs the MDCT coefficients
- * X̂_k = ±(m + offset)·Δ_k and noise-fills zero bins from bin 20 up. It survives any byte string:
- * every count read from the stream is bounded.
+ * X̂_k = ±(m + offset)·Δ_k, noise-fills zero bins from bin 20 up and, in frames with TNS, runs the
+ * inverse filter (tns.ts). It survives any byte string: every count read from the stream is
+ * bounded, and every TNS filter the table can express is stable (|κ| ≤ 0.985).
  */
 import { TNS_COEF_BITS, TNS_FLAG_P1, TNS_FLAG_TOTAL, parcorToLpc, tnsConfigOf, tnsPredictionGain, tnsSynthesis } from './tns.js';
 import type { Bitrate } from './modes.js';
