@@ -26,7 +26,7 @@ import {
   maxMagnitude,
 } from '../model/entropy-model.js';
 import { RangeEncoder } from './range-coder.js';
-import { RDO_LAMBDA, quantizerThresholds } from './rdo-quantizer.js';
+import { RDO_LAMBDA, quantizeBin, quantizerThresholds } from './rdo-quantizer.js';
 import { TNS_COEF_BITS, TNS_FLAG_P1, TNS_FLAG_TOTAL, TnsAnalyzer, parcorToLpc, tnsAnalysis, tnsConfigOf } from './tns.js';
 import { PITCH_FLAG_P1, PITCH_FLAG_TOTAL, PITCH_GAIN_BITS, PITCH_LAG_BITS, PITCH_MIN_LAG, PITCH_OFF, type PitchParams } from './pitch-filter.js';
 import {
@@ -276,18 +276,13 @@ export class FrameEncoder {
     return bytes;
   }
 
-  /** Magnitudes m_k of bins 0 … count − 1 at this gain (and comb, whose offsets move the scale indices). */
-  private quantize(gain: number, combLag = -1, count = this.x0.length): void {
+  /** Magnitudes m_k of bins 0 … count − 1 at this gain, with the bins' scale indices `scale`. */
+  private quantize(gain: number, scale: Int32Array, count: number): void {
     const g = this.invGain[gain];
     const { x0, m, zeroThr: zt, roundUp: ru } = this;
-    const base = this.shape.baseScale;
-    const comb = combLag >= 0 ? COMB_OFFSETS[combLag] : null;
     for (let k = 0; k < count; k++) {
-      let j = base[k] - gain;
-      if (comb !== null && k < COMB_BINS) j += comb[k];
-      j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
-      const t = x0[k] * g;
-      m[k] = t < zt[j] ? 0 : Math.max(1, Math.floor(t + ru[j]));
+      const j = scale[k];
+      m[k] = quantizeBin(x0[k] * g, zt[j], ru[j]);
     }
   }
 
@@ -312,8 +307,7 @@ export class FrameEncoder {
       for (; k < COMB_BINS; k++) {
         let j = base[k] - gain + comb[k];
         j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
-        const t = x0[k] * g;
-        const mk = t < zt[j] ? 0 : Math.max(1, Math.floor(t + ru[j]));
+        const mk = quantizeBin(x0[k] * g, zt[j], ru[j]);
         bits += mk < COST_MAGNITUDES ? cost[j * COST_MAGNITUDES + mk] : magnitudeBits(j, Math.min(mk, maxMagnitude(j)));
         if (bits > target) return false;
       }
@@ -321,8 +315,7 @@ export class FrameEncoder {
     for (; k < n; k++) {
       let j = base[k] - gain;
       j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
-      const t = x0[k] * g;
-      const mk = t < zt[j] ? 0 : Math.max(1, Math.floor(t + ru[j]));
+      const mk = quantizeBin(x0[k] * g, zt[j], ru[j]);
       bits += mk < COST_MAGNITUDES ? cost[j * COST_MAGNITUDES + mk] : magnitudeBits(j, Math.min(mk, maxMagnitude(j)));
       if (bits > target) return false;
     }
@@ -373,7 +366,7 @@ export class FrameEncoder {
    */
   private bestComb(gain: number): { lag: number; saving: number } {
     const sh = this.shape;
-    this.quantize(gain, -1, COMB_BINS);
+    this.quantize(gain, sh.scaleIndices(gain, -1, this.codeScale, COMB_BINS), COMB_BINS);
     const { m } = this;
     const rows = this.scale;
     const lo = -COST_ROW_PAD - COMB_OFFSET_MIN;
@@ -444,7 +437,8 @@ export class FrameEncoder {
   private tryEncode(gain: number, combLag: number, codedBins: number, truncated = false, probeOnly = false): Uint8Array | null {
     const sh = this.shape;
     const budget = sh.budgetBits;
-    this.quantize(gain, combLag);
+    const scale = sh.scaleIndices(gain, combLag, this.codeScale);
+    this.quantize(gain, scale, codedBins);
     const { m, x0 } = this;
     const enc = this.coder;
     enc.reset();
@@ -465,7 +459,6 @@ export class FrameEncoder {
     }
     enc.encodeBit(truncated ? 1 : 0, TRUNC_P1, TRUNC_TOTAL);
     if (truncated) enc.encodeBits(codedBins, CODED_BINS_BITS);
-    const scale = sh.scaleIndices(gain, combLag, this.codeScale);
     for (let k = 0; k < codedBins; k++) {
       const j = scale[k];
       let mk = m[k];

@@ -306,11 +306,11 @@ export class FrameShape {
     return this.gRef * GAIN_STEP ** (gainIndex - GAIN_OFFSET);
   }
 
-  /** scaleIndex for every bin at once, into `out`. */
-  scaleIndices(gainIndex: number, combLag: number, out: Int32Array): Int32Array {
+  /** scaleIndex of bins 0 … count − 1 (every bin by default), into `out`. */
+  scaleIndices(gainIndex: number, combLag: number, out: Int32Array, count = out.length): Int32Array {
     const base = this.baseScale;
     const comb = combLag >= 0 ? COMB_OFFSETS[combLag] : null;
-    for (let k = 0; k < out.length; k++) {
+    for (let k = 0; k < count; k++) {
       let j = base[k] - gainIndex;
       if (comb !== null && k < COMB_BINS) j += comb[k];
       out[k] = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;

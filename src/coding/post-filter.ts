@@ -72,22 +72,23 @@ export const NEUTRAL_TUNING: Readonly<DecoderTuning> = {
  * train-clean-100 files and checked on the test-other dev subset: below 2 kHz (3 kHz at
  * 32 kbit/s) with a 500 Hz taper; strength 0.4 at 8/9.6/16.4, 0.3 at 13.2/24.4, 0.5 at 32 kbit/s;
  * coded bins weighted 0.5 at 16.4/24.4 and 0.25 at 32 kbit/s, which keeps STOI and pSNR where the
- * full weight lowered them; a noise-fill level of 0.35 at 32 kbit/s, which bought pSNR
- * (+0.1 dB) at equal PESQ and STOI (at 24.4 kbit/s too until the rate–distortion quantizer, after
- * which the default 0.4 scored +0.010 PESQ for −0.12 dB there). Reconstruction points 0.05 step nearer zero at every mode
- * (8 … 13.2 kbit/s since round 1; 16.4 … 32 kbit/s with the encoder's rate–distortion
- * quantization, +0.004 … +0.017 PESQ there). (Round 1's band limit, a causal biquad at 3 kHz, stays available as harmonicCutoffHz.)
+ * full weight lowered them; a noise-fill level of 0.35 at 32 kbit/s, which bought pSNR (+0.1 dB)
+ * at equal PESQ and STOI (at 24.4 kbit/s too until the rate–distortion quantizer, after which
+ * the default 0.4 scored +0.010 PESQ for −0.12 dB there). Reconstruction points 0.05 step nearer
+ * zero at every mode (8 … 13.2 kbit/s since round 1; 16.4 … 32 kbit/s with the encoder's
+ * rate–distortion quantization, +0.004 … +0.017 PESQ there). (Round 1's band limit, a causal
+ * biquad at 3 kHz, stays available as harmonicCutoffHz.)
  */
 function split(harmonicStrength: number, harmonicSplitHz: number, harmonicCodedWeight: number, rest: Partial<DecoderTuning> = {}): Readonly<DecoderTuning> {
-  return { ...NEUTRAL_TUNING, harmonicStrength, harmonicSplitHz, harmonicTaperHz: 500, harmonicCodedWeight, ...rest };
+  return { ...NEUTRAL_TUNING, harmonicStrength, harmonicSplitHz, harmonicTaperHz: 500, harmonicCodedWeight, reconShift: -0.05, ...rest };
 }
 export const DEFAULT_TUNING: Readonly<Record<Bitrate, Readonly<DecoderTuning>>> = {
-  8000: split(0.4, 2000, 1, { reconShift: -0.05 }),
-  9600: split(0.4, 2000, 1, { reconShift: -0.05 }),
-  13200: split(0.3, 2000, 1, { reconShift: -0.05 }),
-  16400: split(0.4, 2000, 0.5, { reconShift: -0.05 }),
-  24400: split(0.3, 2000, 0.5, { reconShift: -0.05 }),
-  32000: split(0.5, 3000, 0.25, { fillLevel: 0.35, reconShift: -0.05 }),
+  8000: split(0.4, 2000, 1),
+  9600: split(0.4, 2000, 1),
+  13200: split(0.3, 2000, 1),
+  16400: split(0.4, 2000, 0.5),
+  24400: split(0.3, 2000, 0.5),
+  32000: split(0.5, 3000, 0.25, { fillLevel: 0.35 }),
 };
 
 /** DEFAULT_TUNING of `bitrate` with `override` applied; rejects non-finite values. */

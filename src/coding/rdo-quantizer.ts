@@ -45,3 +45,8 @@ export function quantizerThresholds(lambda: number, offset: number): QuantizerTh
   }
   return { zero, round };
 }
+
+/** The magnitude of a bin at u steps, with its scale index's thresholds `zero` and `round`. */
+export function quantizeBin(u: number, zero: number, round: number): number {
+  return u < zero ? 0 : Math.max(1, Math.floor(u + round));
+}
