@@ -27,7 +27,7 @@ import {
 } from '../model/entropy-model.js';
 import { RangeEncoder } from './range-coder.js';
 import { RDO_LAMBDA, quantizeBin, quantizerThresholds } from './rdo-quantizer.js';
-import { TNS_COEF_BITS, TNS_FLAG_P1, TNS_FLAG_TOTAL, TnsAnalyzer, parcorToLpc, tnsAnalysis, tnsConfigOf } from './tns.js';
+import { TNS_COEF_BITS, TNS_FLAG_BITS_OFF, TNS_FLAG_BITS_ON, TNS_FLAG_P1, TNS_FLAG_TOTAL, TnsAnalyzer, parcorToLpc, tnsAnalysis, tnsConfigOf } from './tns.js';
 import { PITCH_FLAG_P1, PITCH_FLAG_TOTAL, PITCH_GAIN_BITS, PITCH_LAG_BITS, PITCH_MIN_LAG, PITCH_OFF, type PitchParams } from './pitch-filter.js';
 import {
   CODED_BINS_BITS,
@@ -243,7 +243,7 @@ export class FrameEncoder {
     for (let k = 0; k < bins; k++) this.x0[k] = Math.abs(u[k]) / sh.gRef;
 
     const pitchBits = 1 + (pitch.lag > 0 ? PITCH_LAG_BITS + PITCH_GAIN_BITS : 0);
-    const tnsBits = tns.order > 0 ? (this.tnsOn ? 2 + tns.order * TNS_COEF_BITS : 0.42) : 0;
+    const tnsBits = tns.order > 0 ? (this.tnsOn ? TNS_FLAG_BITS_ON + tns.order * TNS_COEF_BITS : TNS_FLAG_BITS_OFF) : 0;
     const fixed = sh.stages * sh.model.stageBits + GAIN_BITS + pitchBits + tnsBits + 1 + 0.05;
     let combLag = -1;
     let gain = this.bisectGain(-1, sh.budgetBits - fixed - 1);

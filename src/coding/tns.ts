@@ -20,6 +20,9 @@ export const TNS_COEF_BITS = 4;
 /** The flag: on in about a quarter of the frames (train-clean-100), so P(1) = 1/4. */
 export const TNS_FLAG_P1 = 1;
 export const TNS_FLAG_TOTAL = 4;
+/** The flag's code length for the rate loop's estimate, on and off: −log2(1/4) and −log2(3/4) ≈ 0.415, rounded up. */
+export const TNS_FLAG_BITS_ON = 2;
+export const TNS_FLAG_BITS_OFF = 0.42;
 /** Quantized reflection coefficients sin(i·π/18), i = −8 … 7 (index i + 8): |k| ≤ 0.985. */
 export const TNS_PARCOR = Float64Array.from({ length: 1 << TNS_COEF_BITS }, (_, i) => portableSin(((i - 8) * Math.PI) / 18));
 /** Decision thresholds: midpoints between neighbouring table entries. */
