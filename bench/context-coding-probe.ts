@@ -5,7 +5,9 @@
  * (j, c) for two candidate contexts c: the previous bin's magnitude in the same frame, and the
  * same bin's magnitude in the previous frame (each capped at 2). The empirical conditional
  * entropies H(m | j) and H(m | j, c) (both fitted to the same data, so both optimistic) bound
- * what a context could save per frame, before any table cost.
+ * what a context could save per frame, before any table cost. It also compares the shipped
+ * Laplacian tables with the data: the bits they spend on the magnitudes (sign excluded) against
+ * the empirical H(m | j) without the cap, the most that tables refitted per scale index could save.
  *
  *   npm run build && node dist/bench/context-coding-probe.js [--data DIR] [--every 25] [--bitrates 8k,24.4k]
  * Writes bench/results/context-coding-probe.json.
@@ -15,6 +17,7 @@ import { encodeSpeech } from '../src/codec/codec.js';
 import { Decoder } from '../src/codec/decoder.js';
 import { HEADER_BYTES, readHeader } from '../src/coding/container.js';
 import { loadSpeech } from '../src/audio/load.js';
+import { magnitudeBits } from '../src/model/entropy-model.js';
 import { writeFileAtomic } from '../src/util/atomic-file.js';
 import { trainingSubset } from './training-subset.js';
 
@@ -43,6 +46,8 @@ async function main(): Promise<void> {
     const byJ = new Map<string, number[]>();
     const byJPrevBin = new Map<string, number[]>();
     const byJPrevFrame = new Map<string, number[]>();
+    const byJExact = new Map<number, Map<number, number>>();
+    let tableBits = 0;
     let frames = 0;
     let coded = 0;
     for (const file of files) {
@@ -65,6 +70,10 @@ async function main(): Promise<void> {
           const left = k > 0 ? Math.min(Math.abs(f.q[k - 1]), CONTEXTS - 1) : 0;
           const before = Math.min(Math.abs(prev[k]), CONTEXTS - 1);
           add(byJ, `${jk}`, m);
+          tableBits += magnitudeBits(jk, m) - (m > 0 ? 1 : 0);
+          let exact = byJExact.get(jk);
+          if (!exact) byJExact.set(jk, (exact = new Map()));
+          exact.set(m, (exact.get(m) ?? 0) + 1);
           add(byJPrevBin, `${jk}:${left}`, m);
           add(byJPrevFrame, `${jk}:${before}`, m);
           coded++;
@@ -75,9 +84,17 @@ async function main(): Promise<void> {
     const h0 = entropyBits(byJ) / frames;
     const h1 = entropyBits(byJPrevBin) / frames;
     const h2 = entropyBits(byJPrevFrame) / frames;
-    const row = { bitrate, frames, binsPerFrame: coded / frames, bitsPerFrameGivenScale: h0, bitsPerFrameGivenScaleAndPreviousBin: h1, bitsPerFrameGivenScaleAndPreviousFrame: h2 };
+    let hExact = 0;
+    for (const row of byJExact.values()) {
+      let n = 0;
+      for (const c of row.values()) n += c;
+      for (const c of row.values()) hExact -= c * Math.log2(c / n);
+    }
+    const shipped = tableBits / frames;
+    const refit = hExact / frames;
+    const row = { bitrate, frames, binsPerFrame: coded / frames, bitsPerFrameGivenScale: h0, bitsPerFrameGivenScaleAndPreviousBin: h1, bitsPerFrameGivenScaleAndPreviousFrame: h2, bitsPerFrameShippedTables: shipped, bitsPerFrameGivenScaleUncapped: refit };
     rows.push(row);
-    process.stdout.write(`${bitrate / 1000} kbit/s: H(m|j) ${h0.toFixed(1)} bits/frame; with the previous bin ${h1.toFixed(1)} (−${(h0 - h1).toFixed(1)}); with the previous frame ${h2.toFixed(1)} (−${(h0 - h2).toFixed(1)})\n`);
+    process.stdout.write(`${bitrate / 1000} kbit/s: H(m|j) ${h0.toFixed(1)} bits/frame; with the previous bin ${h1.toFixed(1)} (−${(h0 - h1).toFixed(1)}); with the previous frame ${h2.toFixed(1)} (−${(h0 - h2).toFixed(1)}); shipped tables ${shipped.toFixed(1)} against H(m|j) uncapped ${refit.toFixed(1)} (−${(shipped - refit).toFixed(1)})\n`);
   }
   await writeFileAtomic(path.join(root, 'bench', 'results', 'context-coding-probe.json'), JSON.stringify({
     bench: 'context-coding-probe', date: new Date().toISOString(), data: path.relative(root, data), every, files: files.length, cap: CAP, rows,
