@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   activeFrames, datasetFeatures, envelopeVectors, fileFeatures, speakerOf,
@@ -11,6 +10,7 @@ import type { SpeechSignal } from '../src/audio/load.js';
 import { defaultAnalysisMatrix, defaultSynthesisMatrix } from '../src/model/default-envelope.js';
 import type { CodecModel } from '../src/model/codec-model.js';
 import { HAVE_SHARED, SPEECH_DIR, noteSkip } from './helpers/shared.js';
+import { testTempDir } from './helpers/temp.js';
 
 /** A fake loader: the "file" bytes seed a tone burst with silence around it; counts calls. */
 function fakeLoader(): { load: (f: string) => Promise<SpeechSignal>; calls: () => number } {
@@ -31,7 +31,7 @@ function fakeLoader(): { load: (f: string) => Promise<SpeechSignal>; calls: () =
 
 describe('training features', () => {
   it('scans recursively in a stable order, skipping hidden and non-audio files', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'nsvq-scan-'));
+    const dir = testTempDir('nsvq-scan-');
     mkdirSync(path.join(dir, '19', '198'), { recursive: true });
     mkdirSync(path.join(dir, '.hidden'));
     for (const f of ['19/198/19-198-0001.flac', '19/198/19-198-0000.FLAC', 'b.wav', 'a.txt', '.hidden/x.wav', '19/notes.md']) {
@@ -46,7 +46,7 @@ describe('training features', () => {
   });
 
   it('caches frames by content: a hit returns identical features without decoding', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'nsvq-feat-'));
+    const dir = testTempDir('nsvq-feat-');
     const cacheDir = path.join(dir, 'cache');
     const a = path.join(dir, 'a.wav');
     writeFileSync(a, '440');
@@ -80,7 +80,7 @@ describe('training features', () => {
   });
 
   it('keeps only active frames, computes envelopes, and skips unreadable files', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'nsvq-ds-'));
+    const dir = testTempDir('nsvq-ds-');
     writeFileSync(path.join(dir, 'a.wav'), '300');
     writeFileSync(path.join(dir, 'b.wav'), 'broken');
     writeFileSync(path.join(dir, 'c.wav'), '3250');

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   type CodecModel, ENVELOPE_FLOOR, crc32, envelopeOf, loadModel, modelIdOf, parseModel, serializeModel,
@@ -8,6 +7,7 @@ import {
 } from '../src/model/codec-model.js';
 import { bandEdges, defaultAnalysisMatrix, defaultSynthesisMatrix } from '../src/model/default-envelope.js';
 import { CorruptDataError, UserError } from '../src/errors.js';
+import { testTempDir } from './helpers/temp.js';
 
 /** A small deterministic pseudo-random generator, so failures reproduce. */
 function lcg(seed: number): () => number {
@@ -202,7 +202,7 @@ describe('model file format', () => {
   });
 
   it('loadModel reads a folder or a file, and says clearly when it is missing or corrupt', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'nsvq-model-'));
+    const dir = testTempDir('nsvq-model-');
     const bytes = serializeModel(smallModel());
     writeFileSync(path.join(dir, 'model.nsvqm'), bytes);
     expect(loadModel(dir).id).toBe(modelIdOf(bytes));

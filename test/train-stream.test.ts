@@ -3,8 +3,7 @@
  * random access, the frame store's worker threads and its change detection.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BatchStream } from '../src/train/batch-stream.js';
 import { EpochPlan } from '../src/train/shuffle.js';
@@ -14,6 +13,7 @@ import { featureCacheEntry } from '../src/train/features.js';
 import { writeWav16 } from '../src/audio/wav-write.js';
 import { UserError } from '../src/errors.js';
 import { Rng } from '../src/vq/random.js';
+import { testTempDir } from './helpers/temp.js';
 
 const BINS = 3;
 
@@ -191,7 +191,7 @@ describe('frame store', () => {
   });
 
   it('worker threads and the calling thread index and read the same frames; a changed file is refused', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'nsvq-store-'));
+    const dir = testTempDir('nsvq-store-');
     mkdirSync(path.join(dir, 'audio'));
     const files: string[] = [];
     for (let i = 0; i < 3; i++) {

@@ -2,8 +2,8 @@
  * End-to-end training (issue 6) on a small generated dataset: a few short synthetic "voiced"
  * WAVs (harmonic tones through moving resonances, plus noise) from four fake LibriSpeech speakers.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -19,6 +19,7 @@ import { parseCheckpoint, serializeCheckpoint } from '../src/train/checkpoint.js
 import { loadTrainingData, splitFiles, splitGroupOf } from '../src/train/dataset.js';
 import { spawn } from 'node:child_process';
 import { BIN, REPO_ROOT, type CliResult } from './helpers/cli.js';
+import { testTempDir } from './helpers/temp.js';
 
 /** Run the built CLI without blocking the test worker (spawnSync would stall vitest's RPC). */
 function runCliAsync(args: string[]): Promise<CliResult> {
@@ -73,6 +74,10 @@ beforeAll(async () => {
     }
   }
   await initTfBackend('wasm');
+});
+
+afterAll(() => {
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('spectrum-bits loss', () => {
@@ -209,7 +214,7 @@ describe('train command', () => {
   // mid-epoch in a batch that straddles two windows — on feature worker threads (--threads 2)
   // where the uninterrupted run read on the calling thread.
   it('kill + --resume reproduces the uninterrupted run; the model round-trips and the codec uses it', async () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'nsvq-train-out-'));
+    const root = testTempDir('nsvq-train-out-');
     const straight = path.join(root, 'straight');
     const split = path.join(root, 'split');
     const r1 = await runCliAsync([...common(straight), '--max-steps', '7']);
@@ -286,7 +291,7 @@ describe('train command', () => {
   }, 400_000);
 
   it('--patience stops after that many validations without a new best; best/ holds the best', async () => {
-    const out = path.join(mkdtempSync(path.join(tmpdir(), 'nsvq-train-pat-')), 'run');
+    const out = path.join(testTempDir('nsvq-train-pat-'), 'run');
     const r = await runCliAsync([...common(out), '--patience', '2', '--validate-every', '1', '--max-steps', '200']);
     expect(r.code, r.stderr).toBe(0);
     const vals = readFileSync(path.join(out, 'train-log.jsonl'), 'utf8').trim().split('\n')
@@ -314,7 +319,7 @@ describe('train command', () => {
 
 describe('validationsSinceBest (patience across --resume)', () => {
   it('counts the distinct validation steps after best/ up to the resume step', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'nsvq-train-since-'));
+    const dir = testTempDir('nsvq-train-since-');
     mkdirSync(path.join(dir, BEST_DIR_NAME));
     writeFileSync(path.join(dir, BEST_DIR_NAME, 'model-card.json'), JSON.stringify({ steps: 20 }));
     const log = path.join(dir, 'train-log.jsonl');
