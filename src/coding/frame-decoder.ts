@@ -90,6 +90,12 @@ export class FrameDecoder {
   last: FrameFields | null = null;
   /** Keep `last` up to date (costs an allocation per frame). */
   recordFields = false;
+  /**
+   * Expected energy Σσ² of the last decoded frame's coefficient error (pre-echo.ts): Δ²/12 per
+   * nonzero bin, and per noise-filled bin the energy a zeroed Laplacian held plus the fill's own
+   * (before the TNS synthesis, which is left out).
+   */
+  lastNoiseEnergy = 0;
   /** Budget bits the last decoded frame left unused (what the refinement loop could not spend). */
   lastUnusedBits = 0;
   /** Comb lag index of the last decoded frame, or −1 (the harmonic post-filter's and packet-loss concealment's pitch). */
@@ -191,22 +197,27 @@ export class FrameDecoder {
     const tnsFill = tnsOn ? 1 / Math.sqrt(tnsPredictionGain(this.tnsIdx, tns.order)) : 1;
     const fillLow = tune.fillLevel;
     const fillHigh = fillLow * tune.fillTopScale;
+    let noiseEnergy = 0;
     for (let k = 0; k < bins; k++) {
       const delta = g / w[k];
       const mk = m[k];
       if (mk > 0) {
         const v = (mk + recon[k]) * delta;
         out[k] = neg[k] ? -v : v;
+        noiseEnergy += (delta * delta) / 12;
       } else if (k >= NOISE_FILL_START) {
         let j = base[k] - theta[k] - gain;
         if (comb !== null && k < COMB_BINS) j += comb[k];
         j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
-        const v = (k < tune.fillTopBin ? fillLow : fillHigh) * (k >= tns.startBin ? tnsFill : 1) * DEAD_ZONE_RMS[j] * delta;
+        const held = DEAD_ZONE_RMS[j] * delta;
+        const v = (k < tune.fillTopBin ? fillLow : fillHigh) * (k >= tns.startBin ? tnsFill : 1) * held;
         out[k] = noise.nextBit() ? -v : v;
+        noiseEnergy += held * held + v * v;
       } else {
         out[k] = 0;
       }
     }
+    this.lastNoiseEnergy = noiseEnergy;
     if (tnsOn) {
       // Undo the encoder's filter in the weighted domain it ran in (X_k·w_k).
       for (let k = tns.startBin; k < bins; k++) out[k] *= w[k];

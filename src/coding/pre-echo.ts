@@ -1,0 +1,100 @@
+/**
+ * Decoder-side pre-echo suppression (issue 12): no bits, no delay, output values only.
+ *
+ * A frame's quantization noise spreads over its whole window. At an onset the frame's steps are
+ * coarse (its noise is many times the previous frame's), and that noise lands in the quiet
+ * samples before the onset, which the previous frame coded finely: a pre-echo, the largest PESQ
+ * disturbance at 24.4 and 32 kbit/s (docs/quality.md "Pre-echo suppression"). The decoder knows
+ * what noise to expect there: the IMDCT is orthonormal, so coefficient noise of energy Σσ² comes
+ * out with w[m]²·Σσ²/n per sample (w: the window). In each 2.5 ms block of the finished segment
+ * that is quiet next to what follows, it scales the output by a Wiener-like gain
+ * √max(floor, 1 − α·noise/energy).
+ */
+import { lowOverlapWindow } from '../dsp/window.js';
+
+export interface PreEchoSettings {
+  /** α of the gain (0 = off). */
+  strength: number;
+  /** The frame's noise energy must exceed the previous good frame's by this factor. */
+  onsetRatio: number;
+  /** A block is treated only if a later block (of this segment or the frame's tail) has this many times its energy. */
+  contrast: number;
+  /** Smallest gain, as a power ratio. */
+  floor: number;
+}
+
+/** Block length in samples (2.5 ms at 16 kHz); divides the segment. */
+export const PRE_ECHO_BLOCK = 40;
+
+export class PreEchoSuppressor {
+  private readonly n: number;
+  private readonly window: Float64Array;
+  /** Per-sample noise density of a frame's first half (w[m]²/n) and of the previous frame's second half (w[m + n]²/n), summed per block. */
+  private readonly ownShare: Float64Array;
+  private readonly prevShare: Float64Array;
+  private readonly energy: Float64Array;
+  private readonly gain: Float64Array;
+  /** Noise energy of the last good frame (NaN before the first); a lost frame leaves it as it is. */
+  private prevNoise = Number.NaN;
+
+  constructor(n: number) {
+    if (n % PRE_ECHO_BLOCK !== 0) throw new RangeError(`PreEchoSuppressor: ${n} samples are not whole ${PRE_ECHO_BLOCK}-sample blocks`);
+    this.n = n;
+    this.window = lowOverlapWindow(n);
+    const blocks = n / PRE_ECHO_BLOCK;
+    this.ownShare = new Float64Array(blocks);
+    this.prevShare = new Float64Array(blocks);
+    for (let b = 0; b < blocks; b++) {
+      for (let m = b * PRE_ECHO_BLOCK; m < (b + 1) * PRE_ECHO_BLOCK; m++) {
+        this.ownShare[b] += (this.window[m] * this.window[m]) / n;
+        this.prevShare[b] += (this.window[m + n] * this.window[m + n]) / n;
+      }
+    }
+    this.energy = new Float64Array(2 * blocks);
+    this.gain = new Float64Array(blocks);
+  }
+
+  /**
+   * Treat `y`, the segment a good frame has just completed (in place), given the frame's tail
+   * (its second half, `n` samples) and its coefficient noise energy Σσ².
+   */
+  process(y: Float32Array, tail: ArrayLike<number>, noise: number, s: Readonly<PreEchoSettings>): void {
+    const prev = this.prevNoise;
+    this.prevNoise = noise;
+    if (!(s.strength > 0) || !(noise > s.onsetRatio * prev)) return;
+    const blocks = this.n / PRE_ECHO_BLOCK;
+    const { energy, gain } = this;
+    for (let b = 0; b < blocks; b++) {
+      let e = 0;
+      let t = 0;
+      for (let m = b * PRE_ECHO_BLOCK; m < (b + 1) * PRE_ECHO_BLOCK; m++) {
+        e += y[m] * y[m];
+        t += tail[m] * tail[m];
+      }
+      energy[b] = e;
+      energy[blocks + b] = t;
+    }
+    let any = false;
+    for (let b = 0; b < blocks; b++) {
+      gain[b] = 1;
+      const e = energy[b];
+      if (!(e > 0)) continue;
+      let later = 0;
+      for (let q = b + 1; q < 2 * blocks; q++) if (energy[q] > later) later = energy[q];
+      if (later < s.contrast * e) continue;
+      const expected = noise * this.ownShare[b] + prev * this.prevShare[b];
+      const g2 = 1 - (s.strength * expected) / e;
+      gain[b] = Math.sqrt(g2 > s.floor ? (g2 < 1 ? g2 : 1) : s.floor);
+      if (gain[b] < 1) any = true;
+    }
+    if (!any) return;
+    // Interpolate between block centres so that the gain has no steps.
+    for (let m = 0; m < this.n; m++) {
+      const pos = (m + 0.5) / PRE_ECHO_BLOCK - 0.5;
+      const b0 = pos <= 0 ? 0 : Math.min(blocks - 1, Math.floor(pos));
+      const b1 = Math.min(blocks - 1, b0 + 1);
+      const f = pos <= b0 ? 0 : pos >= b1 ? 1 : pos - b0;
+      y[m] *= gain[b0] * (1 - f) + gain[b1] * f;
+    }
+  }
+}
