@@ -185,7 +185,7 @@ describe('container', () => {
   });
 
   it('refuses a stream of another format version with a clear message (older ones lack fields)', () => {
-    expect(FORMAT_VERSION).toBe(4);
+    expect(FORMAT_VERSION).toBe(5);
     const file = new Uint8Array(streamBytes(header));
     file.set(writeHeader(header));
     const withVersion = (v: number): Uint8Array => {
@@ -194,11 +194,11 @@ describe('container', () => {
       new DataView(b.buffer).setUint32(28, crc32(b, 0, 28), true);
       return b;
     };
-    for (const v of [1, 2, 3]) {
-      expect(() => readHeader(withVersion(v))).toThrow(new RegExp(`format version ${v} was written by an older nsvq-codec; this one reads version 4 only \\(re-encode the audio\\)`));
+    for (const v of [1, 2, 3, 4]) {
+      expect(() => readHeader(withVersion(v))).toThrow(new RegExp(`format version ${v} was written by an older nsvq-codec; this one reads version 5 only \\(re-encode the audio\\)`));
     }
-    expect(() => readHeader(withVersion(5))).toThrow(/unsupported format version 5 \(this program reads version 4; a newer nsvq-codec wrote it\)/);
-    expect(() => readHeader(withVersion(4))).not.toThrow();
+    expect(() => readHeader(withVersion(6))).toThrow(/unsupported format version 6 \(this program reads version 5; a newer nsvq-codec wrote it\)/);
+    expect(() => readHeader(withVersion(5))).not.toThrow();
   });
 
   it('refuses to write an inconsistent header', () => {

@@ -80,6 +80,7 @@ describe('TNS filter (coding/tns.ts)', () => {
     expect(() => tnsConfigOf(24400, { tnsOrder: TNS_MAX_ORDER + 1 })).toThrow(RangeError);
     expect(() => tnsConfigOf(24400, { tnsStartBin: 320 })).toThrow(RangeError);
     expect(() => tnsConfigOf(24400, { tnsMinGain: 0.5 })).toThrow(RangeError);
+    expect(() => tnsConfigOf(24400, { tnsSplitBin: 40 })).toThrow(RangeError);
     expect(tnsConfigOf(24400, { tnsOrder: 0 }).order).toBe(0);
   });
 });
@@ -94,14 +95,32 @@ describe('TNS in the stream', () => {
       const written = fields.map((f) => f.tns);
       const dec = new Decoder(model, bitrate);
       dec.frameDecoder.recordFields = true;
-      let on = 0;
+      const on = [0, 0];
       frames.forEach((f, j) => {
         dec.decodeFrame(f);
         expect(dec.frameDecoder.last!.tns, `${bitrate} frame ${j}`).toEqual(written[j]);
-        if (written[j] !== null) on++;
+        expect(written[j], `${bitrate}: one field per range`).toHaveLength(bitrate >= 16400 ? 2 : 1);
+        written[j].forEach((t, r) => {
+          if (t !== null) on[r]++;
+        });
       });
-      expect(on, `${bitrate}: frames with TNS`).toBeGreaterThan(0);
-      expect(on, `${bitrate}: frames with TNS`).toBeLessThan(frames.length);
+      // Each range's filter is on in some frames only, and the two ranges decide apart.
+      for (let r = 0; r < written[0].length; r++) {
+        expect(on[r], `${bitrate}: frames with TNS in range ${r}`).toBeGreaterThan(0);
+        expect(on[r], `${bitrate}: frames with TNS in range ${r}`).toBeLessThan(frames.length);
+      }
+    }
+  });
+
+  it('decides the two ranges apart at 16.4–32 kbit/s: bursts below 2.5 kHz over a steady tone above', () => {
+    // The bursts' energy above 2.5 kHz is small next to a steady 6 kHz tone, whose flat time
+    // envelope keeps the upper range's filter off while the lower range's turns on.
+    const b = bursts(16000, 2200, 700);
+    const x = Float32Array.from(b, (v, i) => v + 0.2 * Math.sin((2 * Math.PI * 6000 * i) / 16000));
+    for (const bitrate of [16400, 32000] as const) {
+      const { fields } = encodeWithFields(model, bitrate, x);
+      const lowOnly = fields.filter((f) => f.tns[0] !== null && f.tns[1] === null).length;
+      expect(lowOnly, `${bitrate}: frames with the lower range on and the upper off`).toBeGreaterThan(0);
     }
   });
 

@@ -4,7 +4,7 @@
  *
  * Header layout (little-endian):
  *   0  4  magic "NSVQ"
- *   4  1  format version (4; older streams lack fields a version-4 frame has, so they are
+ *   4  1  format version (5; older streams lack fields a version-5 frame has, so they are
  *         refused: docs/bitstream.md lists the versions)
  *   5  1  mode: index into BITRATES
  *   6  2  reserved, 0
@@ -20,7 +20,7 @@ import { BITRATES, frameBytes, modeIndexOf, type Bitrate } from './modes.js';
 import { crc32 } from '../model/model-format.js';
 
 export const HEADER_BYTES = 32;
-export const FORMAT_VERSION = 4;
+export const FORMAT_VERSION = 5;
 const MAGIC = [0x4e, 0x53, 0x56, 0x51]; // "NSVQ"
 const HOP = 320;
 /** Bounds that any real input satisfies; a header outside them is corrupt. */

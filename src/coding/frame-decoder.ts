@@ -78,7 +78,11 @@ export class FrameDecoder {
   private readonly m: Float64Array;
   private readonly neg: Uint8Array;
   private readonly recon: Float64Array;
-  private readonly tnsIdx: Int32Array;
+  /** Per TNS range: its reflection indices and whether the frame has it on. */
+  private readonly tnsIdx: Int32Array[];
+  private readonly tnsOn: boolean[];
+  /** Per TNS range: the noise fill's scale 1/√(prediction gain) in this frame (1 where off). */
+  private readonly tnsFill: Float64Array;
   private readonly tnsA: Float64Array;
   private readonly tnsScratch: Float64Array;
   private readonly scale: Int32Array;
@@ -115,7 +119,9 @@ export class FrameDecoder {
     this.scale = new Int32Array(model.bins);
     this.noise = new SignNoise();
     const order = this.shape.tns.order;
-    this.tnsIdx = new Int32Array(order);
+    this.tnsIdx = this.shape.tnsRanges.map(() => new Int32Array(order));
+    this.tnsOn = this.shape.tnsRanges.map(() => false);
+    this.tnsFill = new Float64Array(this.shape.tnsRanges.length);
     this.tnsA = new Float64Array(order + 1);
     this.tnsScratch = new Float64Array(order + 1);
   }
@@ -156,10 +162,10 @@ export class FrameDecoder {
     }
     this.lastPitch = pitch;
     const tns = sh.tns;
-    let tnsOn = false;
-    if (tns.order > 0 && dec.decodeBit(TNS_FLAG_P1, TNS_FLAG_TOTAL)) {
-      tnsOn = true;
-      for (let i = 0; i < tns.order; i++) this.tnsIdx[i] = dec.decodeBits(TNS_COEF_BITS);
+    const ranges = sh.tnsRanges;
+    for (let r = 0; r < ranges.length; r++) {
+      this.tnsOn[r] = dec.decodeBit(TNS_FLAG_P1, TNS_FLAG_TOTAL) === 1;
+      if (this.tnsOn[r]) for (let i = 0; i < tns.order; i++) this.tnsIdx[r][i] = dec.decodeBits(TNS_COEF_BITS);
     }
     let codedBins = bins;
     if (dec.decodeBit(TRUNC_P1, TRUNC_TOTAL)) codedBins = Math.min(bins, dec.decodeBits(CODED_BINS_BITS));
@@ -194,7 +200,9 @@ export class FrameDecoder {
     const comb = combLag >= 0 ? COMB_OFFSETS[combLag] : null;
     const noise = this.noise;
     // With TNS the bins hold a prediction residual, whose power is the spectrum's / the gain.
-    const tnsFill = tnsOn ? 1 / Math.sqrt(tnsPredictionGain(this.tnsIdx, tns.order)) : 1;
+    const tnsFill = this.tnsFill;
+    for (let r = 0; r < ranges.length; r++) tnsFill[r] = this.tnsOn[r] ? 1 / Math.sqrt(tnsPredictionGain(this.tnsIdx[r], tns.order)) : 1;
+    let range = 0; // the TNS range of bin k, advanced as k passes each range's end
     const fillLow = tune.fillLevel;
     const fillHigh = fillLow * tune.fillTopScale;
     let noiseEnergy = 0;
@@ -210,7 +218,9 @@ export class FrameDecoder {
         if (comb !== null && k < COMB_BINS) j += comb[k];
         j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
         const held = DEAD_ZONE_RMS[j] * delta;
-        const v = (k < tune.fillTopBin ? fillLow : fillHigh) * (k >= tns.startBin ? tnsFill : 1) * held;
+        while (range < ranges.length && k >= ranges[range][1]) range++;
+        const inRange = range < ranges.length && k >= ranges[range][0];
+        const v = (k < tune.fillTopBin ? fillLow : fillHigh) * (inRange ? tnsFill[range] : 1) * held;
         out[k] = noise.nextBit() ? -v : v;
         noiseEnergy += held * held + v * v;
       } else {
@@ -218,18 +228,20 @@ export class FrameDecoder {
       }
     }
     this.lastNoiseEnergy = noiseEnergy;
-    if (tnsOn) {
+    for (let r = 0; r < ranges.length; r++) {
+      if (!this.tnsOn[r]) continue;
       // Undo the encoder's filter in the weighted domain it ran in (X_k·w_k).
-      for (let k = tns.startBin; k < bins; k++) out[k] *= w[k];
-      parcorToLpc(this.tnsIdx, tns.order, this.tnsA, this.tnsScratch);
-      tnsSynthesis(out, this.tnsA, tns.order, tns.startBin, bins);
-      for (let k = tns.startBin; k < bins; k++) out[k] /= w[k];
+      const [from, to] = ranges[r];
+      for (let k = from; k < to; k++) out[k] *= w[k];
+      parcorToLpc(this.tnsIdx[r], tns.order, this.tnsA, this.tnsScratch);
+      tnsSynthesis(out, this.tnsA, tns.order, from, to);
+      for (let k = from; k < to; k++) out[k] /= w[k];
     }
     if (tune.formantBeta !== 0) this.formant.apply(sh.s, out, tune.formantBeta, tune.formantSmoothBins);
     if (this.recordFields) {
       const q = new Int32Array(bins);
       for (let k = 0; k < bins; k++) q[k] = neg[k] ? -m[k] : m[k];
-      this.last = { indices: this.indices.slice(), gainIndex: gain, combLag, pitch, codedBins, q, refinements, tns: tnsOn ? this.tnsIdx.slice() : null };
+      this.last = { indices: this.indices.slice(), gainIndex: gain, combLag, pitch, codedBins, q, refinements, tns: this.tnsIdx.map((idx, r) => (this.tnsOn[r] ? idx.slice() : null)) };
     }
     return out;
   }

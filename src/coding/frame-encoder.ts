@@ -58,9 +58,10 @@ export interface EncoderTuning {
   combMinSavingBits: number;
   /** TNS turns on above this prediction gain (tns.ts TNS_MODES). */
   tnsMinGain: number;
-  /** TNS order and first bin (experiments only: the decoder must be given the same). */
+  /** TNS order, first bin and split bin (experiments only: the decoder must be given the same). */
   tnsOrder: number;
   tnsStartBin: number;
+  tnsSplitBin: number;
   /**
    * λ of the rate–distortion quantization thresholds (rdo-quantizer.ts), in squared steps per
    * bit (0: the fixed rounding offset instead). Default RDO_LAMBDA.
@@ -105,10 +106,11 @@ export class FrameEncoder {
   /** Signed weighted spectrum X_k·w_k (the TNS residual when TNS is on): the signs coded. */
   private readonly u: Float64Array;
   private readonly tnsAnalyzer = new TnsAnalyzer();
-  private readonly tnsIdx: Int32Array;
+  /** Per TNS range: its quantized reflection indices and whether it is on in this frame. */
+  private readonly tnsIdx: Int32Array[];
+  private readonly tnsOn: boolean[];
   private readonly tnsA: Float64Array;
   private readonly tnsScratch: Float64Array;
-  private tnsOn = false;
   private readonly invGain: Float64Array;
   private readonly sparseA: SparseRows;
   /** The entropy model's ideal-cost tables (built on the first encoder, never by a decoder). */
@@ -154,7 +156,8 @@ export class FrameEncoder {
     this.scale = new Int32Array(model.bins);
     this.codeScale = new Int32Array(model.bins);
     this.u = new Float64Array(model.bins);
-    this.tnsIdx = new Int32Array(this.shape.tns.order);
+    this.tnsIdx = this.shape.tnsRanges.map(() => new Int32Array(this.shape.tns.order));
+    this.tnsOn = this.shape.tnsRanges.map(() => false);
     this.tnsA = new Float64Array(this.shape.tns.order + 1);
     this.tnsScratch = new Float64Array(this.shape.tns.order + 1);
     // Worst case: every bin at MAX_BIN_BITS plus the fixed fields, far above any budget.
@@ -232,18 +235,21 @@ export class FrameEncoder {
     sh.derive(this.indices);
     const u = this.u;
     for (let k = 0; k < bins; k++) u[k] = X[k] * sh.w[k];
-    // Temporal noise shaping (tns.ts): code the residual of a prediction across frequency.
+    // Temporal noise shaping (tns.ts): in each range, code the residual of a prediction across
+    // frequency where it predicts well. The ranges are disjoint, so the order does not matter.
     const tns = sh.tns;
-    this.tnsOn = false;
-    if (tns.order > 0 && this.tnsAnalyzer.choose(u, tns.order, tns.startBin, bins, this.tnsIdx) > tns.minGain) {
-      this.tnsOn = true;
-      parcorToLpc(this.tnsIdx, tns.order, this.tnsA, this.tnsScratch);
-      tnsAnalysis(u, this.tnsA, tns.order, tns.startBin, bins);
-    }
+    let tnsBits = 0;
+    sh.tnsRanges.forEach(([from, to], r) => {
+      const on = this.tnsAnalyzer.choose(u, tns.order, from, to, this.tnsIdx[r]) > tns.minGain;
+      this.tnsOn[r] = on;
+      tnsBits += on ? TNS_FLAG_BITS_ON + tns.order * TNS_COEF_BITS : TNS_FLAG_BITS_OFF;
+      if (!on) return;
+      parcorToLpc(this.tnsIdx[r], tns.order, this.tnsA, this.tnsScratch);
+      tnsAnalysis(u, this.tnsA, tns.order, from, to);
+    });
     for (let k = 0; k < bins; k++) this.x0[k] = Math.abs(u[k]) / sh.gRef;
 
     const pitchBits = 1 + (pitch.lag > 0 ? PITCH_LAG_BITS + PITCH_GAIN_BITS : 0);
-    const tnsBits = tns.order > 0 ? (this.tnsOn ? TNS_FLAG_BITS_ON + tns.order * TNS_COEF_BITS : TNS_FLAG_BITS_OFF) : 0;
     const fixed = sh.stages * sh.model.stageBits + GAIN_BITS + pitchBits + tnsBits + 1 + 0.05;
     let combLag = -1;
     let gain = this.bisectGain(-1, sh.budgetBits - fixed - 1);
@@ -452,10 +458,10 @@ export class FrameEncoder {
       enc.encodeBits(pitch.lag - PITCH_MIN_LAG, PITCH_LAG_BITS);
       enc.encodeBits(pitch.gainIndex, PITCH_GAIN_BITS);
     }
-    const tns = sh.tns;
-    if (tns.order > 0) {
-      enc.encodeBit(this.tnsOn ? 1 : 0, TNS_FLAG_P1, TNS_FLAG_TOTAL);
-      if (this.tnsOn) for (let i = 0; i < tns.order; i++) enc.encodeBits(this.tnsIdx[i], TNS_COEF_BITS);
+    const order = sh.tns.order;
+    for (let r = 0; r < sh.tnsRanges.length; r++) {
+      enc.encodeBit(this.tnsOn[r] ? 1 : 0, TNS_FLAG_P1, TNS_FLAG_TOTAL);
+      if (this.tnsOn[r]) for (let i = 0; i < order; i++) enc.encodeBits(this.tnsIdx[r][i], TNS_COEF_BITS);
     }
     enc.encodeBit(truncated ? 1 : 0, TRUNC_P1, TRUNC_TOTAL);
     if (truncated) enc.encodeBits(codedBins, CODED_BINS_BITS);
@@ -484,7 +490,7 @@ export class FrameEncoder {
     if (this.recordFields) {
       const q = new Int32Array(sh.bins);
       for (let k = 0; k < codedBins; k++) q[k] = this.signOf(k) ? -m[k] : m[k];
-      this.last = { indices: this.indices.slice(), gainIndex: gain, combLag, pitch, codedBins, q, refinements, tns: this.tnsOn ? this.tnsIdx.slice() : null };
+      this.last = { indices: this.indices.slice(), gainIndex: gain, combLag, pitch, codedBins, q, refinements, tns: this.tnsIdx.map((idx, r) => (this.tnsOn[r] ? idx.slice() : null)) };
     }
     return out;
   }

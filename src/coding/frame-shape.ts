@@ -3,7 +3,7 @@
  * docs/bitstream.md): the frame's constants, the engine-independent scale-step rounding, and
  * FrameShape, which derives ê, s, the weights w and every scale index from the stage indices.
  */
-import { TNS_MODES, type TnsConfig } from './tns.js';
+import { TNS_MODES, tnsRanges, type TnsConfig } from './tns.js';
 import type { Bitrate } from './modes.js';
 import { frameBits, frameBytes } from './modes.js';
 import { portableExp } from '../dsp/portable-math.js';
@@ -190,12 +190,15 @@ export class FrameShape {
   /** Perceptual weighting of this mode; encoder and decoder must use the same. */
   readonly weighting: Readonly<WeightingParams>;
 
-  /** Temporal noise shaping of this mode (tns.ts); encoder and decoder must use the same order and range. */
+  /** Temporal noise shaping of this mode (tns.ts); encoder and decoder must use the same order and ranges. */
   readonly tns: Readonly<TnsConfig>;
+  /** Its filtered ranges [from, to), one filter and flag each (none when the order is 0). */
+  readonly tnsRanges: readonly (readonly [number, number])[];
 
   constructor(model: CodecModel, bitrate: Bitrate, weighting: Readonly<WeightingParams> = DEFAULT_WEIGHTING, tns: Readonly<TnsConfig> = TNS_MODES[bitrate]) {
     this.model = model;
     this.tns = tns;
+    this.tnsRanges = tns.order > 0 ? tnsRanges(tns, model.bins) : [];
     this.bitrate = bitrate;
     if (!(weighting.gamma > 0 && weighting.gamma < 1 && weighting.tilt >= 0 && weighting.tilt < 1)) {
       throw new RangeError(`weighting gamma and tilt must be in (0, 1) and [0, 1), got ${weighting.gamma}, ${weighting.tilt}`);
@@ -333,8 +336,8 @@ export interface FrameFields {
   q: Int32Array;
   /** Refinement bits used. */
   refinements: number;
-  /** Quantized TNS reflection indices, or null when TNS is off in this frame. */
-  tns: Int32Array | null;
+  /** Per TNS range (FrameShape.tnsRanges), the quantized reflection indices, or null where TNS is off in this frame. */
+  tns: (Int32Array | null)[];
 }
 
 /** The weighting a tuning asks for (defaults from perceptual.ts). */

@@ -48,9 +48,10 @@ export interface DecoderTuning {
   /** Weighting γ and tilt (experiments only: must equal the encoder's; undefined = default). */
   weightGamma?: number;
   weightTilt?: number;
-  /** TNS order and first bin (experiments only: must equal the encoder's; undefined = the mode's). */
+  /** TNS order, first bin and split bin (experiments only: must equal the encoder's; undefined = the mode's). */
   tnsOrder?: number;
   tnsStartBin?: number;
+  tnsSplitBin?: number;
 }
 
 /** The codec's behaviour before issue 12 (every tool off, fill as DESIGN §1 item 2). */
