@@ -80,7 +80,7 @@ describe('TNS filter (coding/tns.ts)', () => {
     expect(() => tnsConfigOf(24400, { tnsOrder: TNS_MAX_ORDER + 1 })).toThrow(RangeError);
     expect(() => tnsConfigOf(24400, { tnsStartBin: 320 })).toThrow(RangeError);
     expect(() => tnsConfigOf(24400, { tnsMinGain: 0.5 })).toThrow(RangeError);
-    expect(() => tnsConfigOf(24400, { tnsSplitBin: 40 })).toThrow(RangeError);
+    expect(() => tnsConfigOf(24400, { tnsSplitBin: 30 })).toThrow(RangeError); // not above the start bin
     expect(tnsConfigOf(24400, { tnsOrder: 0 }).order).toBe(0);
   });
 });
