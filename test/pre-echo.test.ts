@@ -15,28 +15,30 @@ function noise(n: number, amp: number, seed: number): Float32Array {
 
 describe('pre-echo suppressor', () => {
   it('leaves a segment alone unless the frame’s noise jumps past the onset ratio', () => {
-    const s = new PreEchoSuppressor(HOP);
+    const s = new PreEchoSuppressor(HOP, ON);
     const quietThenLoud = noise(HOP, 0.001, 1);
     const tail = noise(HOP, 0.5, 2);
     const y = quietThenLoud.slice();
-    s.process(y, tail, 1, ON); // first frame: nothing to compare with
+    s.process(y, tail, 1); // first frame: nothing to compare with
     expect(y).toEqual(quietThenLoud);
-    s.process(y, tail, 3.9, ON); // 3.9× the previous frame: under the ratio
+    s.process(y, tail, 3.9); // 3.9× the previous frame: under the ratio
     expect(y).toEqual(quietThenLoud);
-    s.process(y, tail, 100, { ...ON, strength: 0 }); // off
+    const off = new PreEchoSuppressor(HOP, { ...ON, strength: 0 });
+    off.process(y, tail, 1);
+    off.process(y, tail, 100); // off: not even a 100× jump is treated
     expect(y).toEqual(quietThenLoud);
   });
 
   it('attenuates the quiet blocks before an onset down to the floor, and never amplifies', () => {
-    const s = new PreEchoSuppressor(HOP);
-    s.process(new Float32Array(HOP), new Float32Array(HOP), 1e-4, ON);
+    const s = new PreEchoSuppressor(HOP, ON);
+    s.process(new Float32Array(HOP), new Float32Array(HOP), 1e-4);
     // Quiet first 240 samples, an onset in the last 80, a loud tail.
     const y = noise(HOP, 0.01, 3);
     const loud = noise(80, 0.8, 4);
     y.set(loud, 240);
     const before = y.slice();
     // Noise energy 100 (a million times the last frame's): far above each quiet block's energy.
-    s.process(y, noise(HOP, 0.8, 5), 100, ON);
+    s.process(y, noise(HOP, 0.8, 5), 100);
     for (let m = 0; m < HOP; m++) {
       const g = before[m] === 0 ? 1 : y[m] / before[m];
       expect(g).toBeLessThanOrEqual(1 + 1e-6);
@@ -58,7 +60,7 @@ describe('pre-echo suppressor', () => {
 
   it('works in whole blocks of the segment', () => {
     expect(HOP % PRE_ECHO_BLOCK).toBe(0);
-    expect(() => new PreEchoSuppressor(HOP + 1)).toThrow(RangeError);
+    expect(() => new PreEchoSuppressor(HOP + 1, ON)).toThrow(RangeError);
   });
 
   it('is on at 24.4 and 32 kbit/s only, and bad settings are refused', () => {

@@ -21,7 +21,7 @@ import { harmonicBandWeights, type DecoderTuning } from '../coding/post-filter.j
 import { HarmonicPostFilter } from '../coding/harmonic-post-filter.js';
 import type { Bitrate } from '../coding/modes.js';
 import { PITCH_OFF, PitchPostFilter } from '../coding/pitch-filter.js';
-import { PreEchoSuppressor, type PreEchoSettings } from '../coding/pre-echo.js';
+import { PreEchoSuppressor } from '../coding/pre-echo.js';
 
 export class Decoder {
   readonly frameBytes: number;
@@ -32,8 +32,7 @@ export class Decoder {
   private readonly concealer: Concealer;
   private readonly harmonic: HarmonicPostFilter;
   private readonly pitch = new PitchPostFilter();
-  private readonly preEcho = new PreEchoSuppressor(HOP);
-  private readonly preEchoSettings: Readonly<PreEchoSettings>;
+  private readonly preEcho: PreEchoSuppressor;
   /** MDCT-domain band of the harmonic post-filter (tuning.harmonicSplitHz): bin weights, synthesis and scratch. */
   private readonly band: {
     weights: Float64Array;
@@ -67,7 +66,7 @@ export class Decoder {
       : null;
     this.harmonic = new HarmonicPostFilter(HOP, this.band ? 0 : t.harmonicCutoffHz);
     this.coeffs = new Float64Array(model.bins);
-    this.preEchoSettings = { strength: t.preEchoStrength, onsetRatio: t.preEchoOnsetRatio, contrast: t.preEchoContrast, floor: t.preEchoFloor };
+    this.preEcho = new PreEchoSuppressor(HOP, { strength: t.preEchoStrength, onsetRatio: t.preEchoOnsetRatio, contrast: t.preEchoContrast, floor: t.preEchoFloor });
   }
 
   /** Decode one frame of exactly frameBytes bytes into HOP samples; null means the frame was lost. */
@@ -81,7 +80,7 @@ export class Decoder {
     const raw = this.synth.push(this.coeffs);
     this.concealer.record(raw);
     const y = this.postFilter(raw, true);
-    this.preEcho.process(y, this.synth.peekTail(), this.frames.lastNoiseEnergy, this.preEchoSettings);
+    this.preEcho.process(y, this.synth.peekTail(), this.frames.lastNoiseEnergy);
     this.pitch.apply(y, this.frames.lastPitch);
     return y;
   }

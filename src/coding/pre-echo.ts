@@ -28,7 +28,7 @@ export const PRE_ECHO_BLOCK = 40;
 
 export class PreEchoSuppressor {
   private readonly n: number;
-  private readonly window: Float64Array;
+  private readonly settings: Readonly<PreEchoSettings>;
   /** Per-sample noise density of a frame's first half (w[m]²/n) and of the previous frame's second half (w[m + n]²/n), summed per block. */
   private readonly ownShare: Float64Array;
   private readonly prevShare: Float64Array;
@@ -37,17 +37,18 @@ export class PreEchoSuppressor {
   /** Noise energy of the last good frame (NaN before the first); a lost frame leaves it as it is. */
   private prevNoise = Number.NaN;
 
-  constructor(n: number) {
+  constructor(n: number, settings: Readonly<PreEchoSettings>) {
     if (n % PRE_ECHO_BLOCK !== 0) throw new RangeError(`PreEchoSuppressor: ${n} samples are not whole ${PRE_ECHO_BLOCK}-sample blocks`);
     this.n = n;
-    this.window = lowOverlapWindow(n);
+    this.settings = settings;
+    const w = lowOverlapWindow(n);
     const blocks = n / PRE_ECHO_BLOCK;
     this.ownShare = new Float64Array(blocks);
     this.prevShare = new Float64Array(blocks);
     for (let b = 0; b < blocks; b++) {
       for (let m = b * PRE_ECHO_BLOCK; m < (b + 1) * PRE_ECHO_BLOCK; m++) {
-        this.ownShare[b] += (this.window[m] * this.window[m]) / n;
-        this.prevShare[b] += (this.window[m + n] * this.window[m + n]) / n;
+        this.ownShare[b] += (w[m] * w[m]) / n;
+        this.prevShare[b] += (w[m + n] * w[m + n]) / n;
       }
     }
     this.energy = new Float64Array(2 * blocks);
@@ -58,7 +59,8 @@ export class PreEchoSuppressor {
    * Treat `y`, the segment a good frame has just completed (in place), given the frame's tail
    * (its second half, `n` samples) and its coefficient noise energy Σσ².
    */
-  process(y: Float32Array, tail: ArrayLike<number>, noise: number, s: Readonly<PreEchoSettings>): void {
+  process(y: Float32Array, tail: ArrayLike<number>, noise: number): void {
+    const s = this.settings;
     const prev = this.prevNoise;
     this.prevNoise = noise;
     if (!(s.strength > 0) || !(noise > s.onsetRatio * prev)) return;
