@@ -51,6 +51,9 @@ export class CellGrid2D {
   private inv = 1;
   private g = 1;
   private slack = 0;
+  /** Running nearest of a query (visit): index and squared distance. */
+  private best = -1;
+  private bestD = Infinity;
   private readonly maxCells: number;
   private readonly start: Int32Array;
   private readonly fill: Int32Array;
@@ -145,20 +148,12 @@ export class CellGrid2D {
     const ty = (y - this.minY) * this.inv;
     if (!(tx >= 0 && tx < g && ty >= 0 && ty < g)) return this.rings(x, y);
     const cx = tx | 0, cy = ty | 0;
-    const { start, px, py, pid, cell: h, slack } = this;
-    let best = -1;
-    let bestD = Infinity;
+    const { start, cell: h, slack } = this;
+    this.best = -1;
+    this.bestD = Infinity;
     // Own cell.
     let c = cy * g + cx;
-    for (let p = start[c], e = start[c + 1]; p < e; p++) {
-      const dx = x - px[p], dy = y - py[p];
-      const d = dx * dx + dy * dy;
-      const j = pid[p];
-      if (d < bestD || (d === bestD && j < best)) {
-        bestD = d;
-        best = j;
-      }
-    }
+    this.visit(start[c], start[c + 1], x, y);
     // Distances to the own cell's sides (lower bounds for the neighbours), shrunk by the slack.
     const fx = x - (this.minX + cx * h), fy = y - (this.minY + cy * h);
     let l = fx - slack, r = h - fx - slack, b = fy - slack, t = h - fy - slack;
@@ -172,18 +167,11 @@ export class CellGrid2D {
       const nx = cx + ox, ny = cy + oy;
       if (nx < 0 || nx >= g || ny < 0 || ny >= g) continue;
       const lb = (ox < 0 ? l2 : ox > 0 ? r2 : 0) + (oy < 0 ? b2 : oy > 0 ? t2 : 0);
-      if (lb > bestD) continue;
+      if (lb > this.bestD) continue;
       c = ny * g + nx;
-      for (let p = start[c], e = start[c + 1]; p < e; p++) {
-        const dx = x - px[p], dy = y - py[p];
-        const d = dx * dx + dy * dy;
-        const j = pid[p];
-        if (d < bestD || (d === bestD && j < best)) {
-          bestD = d;
-          best = j;
-        }
-      }
+      this.visit(start[c], start[c + 1], x, y);
     }
+    const { best, bestD } = this;
     // Cells outside the 3×3 block are at least this far (sides at the grid border: none).
     let m = Infinity;
     if (cx > 1) m = l + h;
@@ -197,13 +185,13 @@ export class CellGrid2D {
   /** General search: rings of growing radius around the (clamped) query cell, cells pruned by bound. */
   private rings(x: number, y: number): number {
     if (!Number.isFinite(x) || !Number.isFinite(y)) return this.scan(x, y);
-    const { g, cell: h, minX, minY, start, px, py, pid, slack } = this;
+    const { g, cell: h, minX, minY, start, slack } = this;
     let cx = Math.floor((x - minX) * this.inv);
     let cy = Math.floor((y - minY) * this.inv);
     cx = cx < 0 ? 0 : cx > g - 1 ? g - 1 : cx;
     cy = cy < 0 ? 0 : cy > g - 1 ? g - 1 : cy;
-    let best = -1;
-    let bestD = Infinity;
+    this.best = -1;
+    this.bestD = Infinity;
     for (let rr = 0; ; rr++) {
       const x0 = cx - rr, x1 = cx + rr, y0 = cy - rr, y1 = cy + rr;
       const ya = y0 < 0 ? 0 : y0, yb = y1 > g - 1 ? g - 1 : y1;
@@ -217,17 +205,9 @@ export class CellGrid2D {
           const cx0 = minX + xx * h;
           let dx = cx0 - x > 0 ? cx0 - x : x - (cx0 + h) > 0 ? x - (cx0 + h) : 0;
           dx = dx > slack ? dx - slack : 0;
-          if (dx * dx + dy * dy > bestD) continue;
+          if (dx * dx + dy * dy > this.bestD) continue;
           const c = yy * g + xx;
-          for (let p = start[c], e = start[c + 1]; p < e; p++) {
-            const ex = x - px[p], ey = y - py[p];
-            const d = ex * ex + ey * ey;
-            const j = pid[p];
-            if (d < bestD || (d === bestD && j < best)) {
-              bestD = d;
-              best = j;
-            }
-          }
+          this.visit(start[c], start[c + 1], x, y);
         }
       }
       let bound = Infinity;
@@ -235,6 +215,7 @@ export class CellGrid2D {
       if (x1 < g - 1) bound = Math.min(bound, minX + (x1 + 1) * h - x);
       if (y0 > 0) bound = Math.min(bound, y - (minY + y0 * h));
       if (y1 < g - 1) bound = Math.min(bound, minY + (y1 + 1) * h - y);
+      const { best, bestD } = this;
       if (bound === Infinity) return best;
       const bb = bound - slack;
       if (best >= 0 && bb > 0 && bb * bb > bestD) return best;
@@ -242,19 +223,27 @@ export class CellGrid2D {
   }
 
   private scan(x: number, y: number): number {
-    let best = 0;
-    let bestD = Infinity;
-    for (let p = 0; p < this.k; p++) {
-      const dx = x - this.px[p];
-      const dy = y - this.py[p];
+    this.best = 0;
+    this.bestD = Infinity;
+    this.visit(0, this.k, x, y);
+    return this.best;
+  }
+
+  /** Fold the packed points p0 … p1 − 1 into the running nearest (best, bestD); ties → lowest index. */
+  private visit(p0: number, p1: number, x: number, y: number): void {
+    const { px, py, pid } = this;
+    let { best, bestD } = this;
+    for (let p = p0; p < p1; p++) {
+      const dx = x - px[p], dy = y - py[p];
       const d = dx * dx + dy * dy;
-      const j = this.pid[p];
+      const j = pid[p];
       if (d < bestD || (d === bestD && j < best)) {
         bestD = d;
         best = j;
       }
     }
-    return best;
+    this.best = best;
+    this.bestD = bestD;
   }
 }
 
