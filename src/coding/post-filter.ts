@@ -85,8 +85,10 @@ export const NEUTRAL_TUNING: Readonly<DecoderTuning> = {
  * full weight lowered them; a noise-fill level of 0.35 at 32 kbit/s, which bought pSNR (+0.1 dB)
  * at equal PESQ and STOI (at 24.4 kbit/s too until the rate–distortion quantizer, after which
  * the default 0.4 scored +0.010 PESQ for −0.12 dB there). Reconstruction points 0.05 step nearer
- * zero at every mode (8 … 13.2 kbit/s since round 1; 16.4 … 32 kbit/s with the encoder's
- * rate–distortion quantization, +0.004 … +0.017 PESQ there). (Round 1's band limit, a causal
+ * zero at 16.4 … 32 kbit/s (with the encoder's rate–distortion quantization, +0.004 … +0.017 PESQ
+ * there), 0.15 step at 8 … 13.2 kbit/s, with harmonic strength 0.2 at 9.6 kbit/s (+0.0008 …
+ * +0.0015 STOI at 8 / 9.6, +0.015 … +0.033 PESQ, −0.03 … −0.06 dB on training and test-other;
+ * nearer still, or at 16.4 … 32 kbit/s, it costs STOI or pSNR). (Round 1's band limit, a causal
  * biquad at 3 kHz, stays available as harmonicCutoffHz.) Pre-echo suppression at 24.4 and 32 kbit/s
  * only: below, it cost STOI on the training files.
  */
@@ -94,9 +96,9 @@ function split(harmonicStrength: number, harmonicSplitHz: number, harmonicCodedW
   return { ...NEUTRAL_TUNING, harmonicStrength, harmonicSplitHz, harmonicTaperHz: 500, harmonicCodedWeight, reconShift: -0.05, ...rest };
 }
 export const DEFAULT_TUNING: Readonly<Record<Bitrate, Readonly<DecoderTuning>>> = {
-  8000: split(0.4, 2000, 1),
-  9600: split(0.4, 2000, 1),
-  13200: split(0.3, 2000, 1),
+  8000: split(0.4, 2000, 1, { reconShift: -0.15 }),
+  9600: split(0.2, 2000, 1, { reconShift: -0.15 }),
+  13200: split(0.3, 2000, 1, { reconShift: -0.15 }),
   16400: split(0.4, 2000, 0.5),
   24400: split(0.3, 2000, 0.5, { preEchoStrength: 0.5 }),
   32000: split(0.5, 3000, 0.25, { fillLevel: 0.35, preEchoStrength: 0.5 }),
