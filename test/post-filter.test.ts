@@ -158,6 +158,43 @@ describe('decoder tuning', () => {
     expect(differs).toBe(true); // the reconstruction shift moved some values
   });
 
+  it('the upper reconstruction shift pulls coded bins from reconHighBin up toward zero and leaves every other bin as it was', () => {
+    const x = syntheticSpeechLike(1.5, 8);
+    const frames = analyzeSignal(Float64Array.from(x));
+    const enc = new FrameEncoder(model, 24400);
+    const plain = new FrameDecoder(model, 24400, tuningFor(24400, { reconHighBin: 180, reconShiftHigh: 0 }));
+    const pulled = new FrameDecoder(model, 24400, tuningFor(24400, { reconHighBin: 180, reconShiftHigh: -0.2 }));
+    plain.recordFields = true;
+    const a = new Float64Array(model.bins);
+    const b = new Float64Array(model.bins);
+    let checked = 0;
+    let moved = 0;
+    for (const f of frames) {
+      const bytes = enc.encode(f);
+      plain.decode(bytes, a);
+      pulled.decode(bytes, b);
+      const { q, tns } = plain.last!;
+      // TNS mixes the bins of a range; its lower range ends below 180, so only the upper one matters.
+      if (tns[tns.length - 1] !== null) continue;
+      checked++;
+      for (let k = 0; k < model.bins; k++) {
+        if (k >= 180 && q[k] !== 0) {
+          expect(Math.abs(b[k])).toBeLessThan(Math.abs(a[k]));
+          expect(Math.sign(b[k])).toBe(Math.sign(a[k]));
+          moved++;
+        } else {
+          expect(b[k]).toBe(a[k]);
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(10);
+    expect(moved).toBeGreaterThan(0);
+  });
+
+  it('rejects an upper reconstruction bin below zero', () => {
+    expect(() => tuningFor(24400, { reconHighBin: -1 })).toThrow(/reconHighBin/);
+  });
+
   it.each([8000, 16400, 32000] as const)('the harmonic post-filter changes decoded samples only where the comb is on (%i bit/s)', (rate) => {
     const x = syntheticSpeechLike(2, 5);
     const bits = encodeSpeech(model, x, rate);

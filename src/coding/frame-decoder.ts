@@ -210,7 +210,7 @@ export class FrameDecoder {
       const delta = g / w[k];
       const mk = m[k];
       if (mk > 0) {
-        const v = (mk + recon[k]) * delta;
+        const v = (mk + recon[k] + (k >= tune.reconHighBin ? tune.reconShiftHigh : 0)) * delta;
         out[k] = neg[k] ? -v : v;
         noiseEnergy += (delta * delta) / 12;
       } else if (k >= NOISE_FILL_START) {

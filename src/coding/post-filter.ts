@@ -14,6 +14,9 @@ export interface DecoderTuning {
   fillTopScale: number;
   /** Added to every reconstruction point, in steps (negative pulls toward zero). */
   reconShift: number;
+  /** From this bin up (320 = none), reconShiftHigh is added too: above 4.5 kHz STOI does not look. */
+  reconHighBin: number;
+  reconShiftHigh: number;
   /** Exponent β of the formant post-filter G_k = (s_k / s̄_k)^β (0 = off). */
   formantBeta: number;
   /** Half-width in bins of the log-domain moving average s̄ (the "smooth" envelope). */
@@ -60,6 +63,8 @@ export const NEUTRAL_TUNING: Readonly<DecoderTuning> = {
   fillTopBin: 320,
   fillTopScale: 1,
   reconShift: 0,
+  reconHighBin: 320,
+  reconShiftHigh: 0,
   formantBeta: 0,
   formantSmoothBins: 24,
   harmonicStrength: 0,
@@ -88,10 +93,14 @@ export const NEUTRAL_TUNING: Readonly<DecoderTuning> = {
  * zero at 16.4 … 32 kbit/s (with the encoder's rate–distortion quantization, +0.004 … +0.017 PESQ
  * there), 0.15 step at 8 … 13.2 kbit/s, with harmonic strength 0.2 at 9.6 kbit/s (+0.0008 …
  * +0.0015 STOI at 8 / 9.6, +0.015 … +0.033 PESQ, −0.03 … −0.06 dB on training and test-other;
- * nearer still, or at 16.4 … 32 kbit/s, it costs STOI or pSNR). (Round 1's band limit, a causal
+ * nearer still, or at 16.4 … 32 kbit/s, it costs STOI or pSNR); at 16.4 … 32 kbit/s, 0.2 step
+ * further from 4.5 kHz up, which STOI does not see (+0.005 … +0.012 PESQ, −0.02 … −0.15 dB; at
+ * 8 / 9.6 kbit/s it lost PESQ). (Round 1's band limit, a causal
  * biquad at 3 kHz, stays available as harmonicCutoffHz.) Pre-echo suppression at 24.4 and 32 kbit/s
  * only: below, it cost STOI on the training files.
  */
+/** 0.2 step further toward zero from 4.5 kHz up (round 4), at 16.4 … 32 kbit/s. */
+const UPPER_RECON: Partial<DecoderTuning> = { reconHighBin: 180, reconShiftHigh: -0.2 };
 function split(harmonicStrength: number, harmonicSplitHz: number, harmonicCodedWeight: number, rest: Partial<DecoderTuning> = {}): Readonly<DecoderTuning> {
   return { ...NEUTRAL_TUNING, harmonicStrength, harmonicSplitHz, harmonicTaperHz: 500, harmonicCodedWeight, reconShift: -0.05, ...rest };
 }
@@ -99,9 +108,9 @@ export const DEFAULT_TUNING: Readonly<Record<Bitrate, Readonly<DecoderTuning>>> 
   8000: split(0.4, 2000, 1, { reconShift: -0.15 }),
   9600: split(0.2, 2000, 1, { reconShift: -0.15 }),
   13200: split(0.3, 2000, 1, { reconShift: -0.15 }),
-  16400: split(0.4, 2000, 0.5),
-  24400: split(0.3, 2000, 0.5, { preEchoStrength: 0.5 }),
-  32000: split(0.5, 3000, 0.25, { fillLevel: 0.35, preEchoStrength: 0.5 }),
+  16400: split(0.4, 2000, 0.5, UPPER_RECON),
+  24400: split(0.3, 2000, 0.5, { ...UPPER_RECON, preEchoStrength: 0.5 }),
+  32000: split(0.5, 3000, 0.25, { ...UPPER_RECON, fillLevel: 0.35, preEchoStrength: 0.5 }),
 };
 
 /** DEFAULT_TUNING of `bitrate` with `override` applied; rejects non-finite values. */
@@ -112,6 +121,7 @@ export function tuningFor(bitrate: Bitrate, override: Partial<DecoderTuning> = {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`decoder tuning ${k} must be a finite number, got ${String(v)}`);
   }
   if (t.harmonicSplitHz < 0 || t.harmonicTaperHz < 0) throw new RangeError('decoder tuning harmonicSplitHz and harmonicTaperHz must not be negative');
+  if (!(t.reconHighBin >= 0)) throw new RangeError('decoder tuning reconHighBin must not be negative');
   if (t.formantSmoothBins < 1) throw new RangeError('decoder tuning formantSmoothBins must be at least 1');
   if (t.preEchoStrength < 0 || t.preEchoOnsetRatio < 1 || t.preEchoContrast < 1 || !(t.preEchoFloor > 0 && t.preEchoFloor <= 1)) {
     throw new RangeError('decoder tuning: preEchoStrength must be ≥ 0, preEchoOnsetRatio and preEchoContrast ≥ 1, preEchoFloor in (0, 1]');
