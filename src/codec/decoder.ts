@@ -66,7 +66,7 @@ export class Decoder {
       : null;
     this.harmonic = new HarmonicPostFilter(HOP, this.band ? 0 : t.harmonicCutoffHz);
     this.coeffs = new Float64Array(model.bins);
-    this.preEcho = new PreEchoSuppressor(HOP, { strength: t.preEchoStrength, onsetRatio: t.preEchoOnsetRatio, contrast: t.preEchoContrast, floor: t.preEchoFloor });
+    this.preEcho = new PreEchoSuppressor(HOP, { strength: t.preEchoStrength, onsetRatio: t.preEchoOnsetRatio, contrast: t.preEchoContrast, floor: t.preEchoFloor, splitHz: t.preEchoSplitHz });
   }
 
   /** Decode one frame of exactly frameBytes bytes into HOP samples; null means the frame was lost. */
@@ -91,6 +91,7 @@ export class Decoder {
     const raw = this.synth.push(this.coeffs);
     this.concealer.record(raw);
     const y = this.postFilter(raw, false);
+    this.preEcho.track(y);
     // A lost frame's pitch parameters are unknown: the last ones continue for the first
     // pitchHoldFrames lost frames, then the filter fades out, so that a long burst still ends in
     // exact silence.

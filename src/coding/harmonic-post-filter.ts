@@ -15,6 +15,7 @@
  * correction from it (apply's `band`, `source`). Parameters move across a frame
  * boundary by a crossfade of the two corrections over FADE samples. Output-only: Math.* is fine here (determinism audit in docs/bitstream.md).
  */
+import { Biquad } from '../dsp/biquad.js';
 import { combSpacing } from '../model/entropy-model.js';
 
 /** One MDCT bin is 25 Hz at 16 kHz / 320 bins: T₀ = 16000 / (25·P) = 640/P samples. */
@@ -37,24 +38,14 @@ export class HarmonicPostFilter {
   /** Period and tap analyse() chose for the current frame. */
   private curT = 0;
   private curA = 0;
-  /** Low-pass biquad (RBJ cookbook, Q = 1/√2) coefficients and its direct-form-I state. */
-  private readonly lp: { b0: number; b1: number; b2: number; a1: number; a2: number } | null;
-  private x1 = 0;
-  private x2 = 0;
-  private y1 = 0;
-  private y2 = 0;
+  /** Band limit of the correction (cutoffHz > 0), or null. */
+  private readonly lp: Biquad | null;
 
   constructor(hop: number, cutoffHz = 0, sampleRate = 16000) {
     this.hop = hop;
     this.buf = new Float64Array(MAX_PERIOD + 2 + hop);
     this.sbuf = new Float64Array(MAX_PERIOD + 2 + hop);
-    if (cutoffHz > 0 && cutoffHz < sampleRate / 2) {
-      const w0 = (2 * Math.PI * cutoffHz) / sampleRate;
-      const alpha = Math.sin(w0) / (2 * Math.SQRT1_2);
-      const cw = Math.cos(w0);
-      const a0 = 1 + alpha;
-      this.lp = { b0: (1 - cw) / 2 / a0, b1: (1 - cw) / a0, b2: (1 - cw) / 2 / a0, a1: (-2 * cw) / a0, a2: (1 - alpha) / a0 };
-    } else this.lp = null;
+    this.lp = cutoffHz > 0 && cutoffHz < sampleRate / 2 ? Biquad.lowPass(cutoffHz, sampleRate) : null;
   }
 
   /**
@@ -160,15 +151,7 @@ export class HarmonicPostFilter {
         const old = pk > 0 ? pk * (delayed(cb, H + n, pT) - x) : 0;
         c = old + ((n + 0.5) / FADE) * (c - old);
       }
-      if (lp !== null) {
-        const v = lp.b0 * c + lp.b1 * this.x1 + lp.b2 * this.x2 - lp.a1 * this.y1 - lp.a2 * this.y2;
-        this.x2 = this.x1;
-        this.x1 = c;
-        this.y2 = this.y1;
-        this.y1 = v;
-        c = v;
-      }
-      y[n] += c;
+      y[n] += lp !== null ? lp.step(c) : c;
     }
     this.prevT = T;
     this.prevA = a;

@@ -43,11 +43,12 @@ export interface DecoderTuning {
   /** With the split, bins below this many Hz get harmonicBassWeight (a stronger tap on the lowest harmonics; 0 = none). */
   harmonicBassHz: number;
   harmonicBassWeight: number;
-  /** Pre-echo suppression (pre-echo.ts): its α (0 = off), onset ratio, block contrast and gain floor. */
+  /** Pre-echo suppression (pre-echo.ts): its α (0 = off), onset ratio, block contrast, gain floor and band split (0 = whole band). */
   preEchoStrength: number;
   preEchoOnsetRatio: number;
   preEchoContrast: number;
   preEchoFloor: number;
+  preEchoSplitHz: number;
   /** Weighting γ and tilt (experiments only: must equal the encoder's; undefined = default). */
   weightGamma?: number;
   weightTilt?: number;
@@ -79,6 +80,7 @@ export const NEUTRAL_TUNING: Readonly<DecoderTuning> = {
   preEchoOnsetRatio: 4,
   preEchoContrast: 3,
   preEchoFloor: 0.1,
+  preEchoSplitHz: 0,
 };
 
 /**
@@ -97,10 +99,12 @@ export const NEUTRAL_TUNING: Readonly<DecoderTuning> = {
  * further from 4.5 kHz up, which STOI does not see (+0.005 … +0.012 PESQ, −0.02 … −0.15 dB; at
  * 8 / 9.6 kbit/s it lost PESQ). (Round 1's band limit, a causal
  * biquad at 3 kHz, stays available as harmonicCutoffHz.) Pre-echo suppression at 24.4 and 32 kbit/s
- * only: below, it cost STOI on the training files.
+ * only (below, it cost STOI on the training files), above 2 kHz since round 4.
  */
 /** 0.2 step further toward zero from 4.5 kHz up (round 4), at 16.4 … 32 kbit/s. */
 const UPPER_RECON: Partial<DecoderTuning> = { reconHighBin: 180, reconShiftHigh: -0.2 };
+/** Pre-echo suppression above 2 kHz (round 4: the band split), at 24.4 and 32 kbit/s. */
+const PRE_ECHO: Partial<DecoderTuning> = { preEchoStrength: 0.5, preEchoSplitHz: 2000 };
 function split(harmonicStrength: number, harmonicSplitHz: number, harmonicCodedWeight: number, rest: Partial<DecoderTuning> = {}): Readonly<DecoderTuning> {
   return { ...NEUTRAL_TUNING, harmonicStrength, harmonicSplitHz, harmonicTaperHz: 500, harmonicCodedWeight, reconShift: -0.05, ...rest };
 }
@@ -109,8 +113,8 @@ export const DEFAULT_TUNING: Readonly<Record<Bitrate, Readonly<DecoderTuning>>> 
   9600: split(0.2, 2000, 1, { reconShift: -0.15 }),
   13200: split(0.3, 2000, 1, { reconShift: -0.15 }),
   16400: split(0.4, 2000, 0.5, UPPER_RECON),
-  24400: split(0.3, 2000, 0.5, { ...UPPER_RECON, preEchoStrength: 0.5 }),
-  32000: split(0.5, 3000, 0.25, { ...UPPER_RECON, fillLevel: 0.35, preEchoStrength: 0.5 }),
+  24400: split(0.3, 2000, 0.5, { ...UPPER_RECON, ...PRE_ECHO }),
+  32000: split(0.5, 3000, 0.25, { ...UPPER_RECON, ...PRE_ECHO, fillLevel: 0.35 }),
 };
 
 /** DEFAULT_TUNING of `bitrate` with `override` applied; rejects non-finite values. */
@@ -123,8 +127,8 @@ export function tuningFor(bitrate: Bitrate, override: Partial<DecoderTuning> = {
   if (t.harmonicSplitHz < 0 || t.harmonicTaperHz < 0) throw new RangeError('decoder tuning harmonicSplitHz and harmonicTaperHz must not be negative');
   if (!(t.reconHighBin >= 0)) throw new RangeError('decoder tuning reconHighBin must not be negative');
   if (t.formantSmoothBins < 1) throw new RangeError('decoder tuning formantSmoothBins must be at least 1');
-  if (t.preEchoStrength < 0 || t.preEchoOnsetRatio < 1 || t.preEchoContrast < 1 || !(t.preEchoFloor > 0 && t.preEchoFloor <= 1)) {
-    throw new RangeError('decoder tuning: preEchoStrength must be ≥ 0, preEchoOnsetRatio and preEchoContrast ≥ 1, preEchoFloor in (0, 1]');
+  if (t.preEchoStrength < 0 || t.preEchoOnsetRatio < 1 || t.preEchoContrast < 1 || !(t.preEchoFloor > 0 && t.preEchoFloor <= 1) || !(t.preEchoSplitHz >= 0 && t.preEchoSplitHz < 8000)) {
+    throw new RangeError('decoder tuning: preEchoStrength must be ≥ 0, preEchoOnsetRatio and preEchoContrast ≥ 1, preEchoFloor in (0, 1], preEchoSplitHz in [0, 8000)');
   }
   return t;
 }

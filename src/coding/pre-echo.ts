@@ -8,8 +8,10 @@
  * what noise to expect there: the IMDCT is orthonormal, so coefficient noise of energy Σσ² comes
  * out with w[m]²·Σσ²/n per sample (w: the window). In each 2.5 ms block of the finished segment
  * that is quiet next to what follows, it scales the output by a Wiener-like gain
- * √max(floor, 1 − α·noise/energy).
+ * √max(floor, 1 − α·noise/energy); with a band split, only the output minus its low-pass
+ * (what lies above splitHz), which leaves the low band STOI weighs most as it was.
  */
+import { Biquad } from '../dsp/biquad.js';
 import { lowOverlapWindow } from '../dsp/window.js';
 
 export interface PreEchoSettings {
@@ -21,6 +23,8 @@ export interface PreEchoSettings {
   contrast: number;
   /** Smallest gain, as a power ratio. */
   floor: number;
+  /** When > 0, the gain acts on the signal above this frequency only (a complementary low-pass split). */
+  splitHz?: number;
 }
 
 /** Block length in samples (2.5 ms at 16 kHz); divides the segment. */
@@ -36,6 +40,9 @@ export class PreEchoSuppressor {
   private readonly gain: Float64Array;
   /** Noise energy of the last good frame (NaN before the first); a lost frame leaves it as it is. */
   private prevNoise = Number.NaN;
+  /** The band split (splitHz > 0): a low-pass whose output is left alone, and that output for the segment. */
+  private readonly lp: Biquad | null;
+  private readonly low: Float64Array;
 
   constructor(n: number, settings: Readonly<PreEchoSettings>) {
     if (n % PRE_ECHO_BLOCK !== 0) throw new RangeError(`PreEchoSuppressor: ${n} samples are not whole ${PRE_ECHO_BLOCK}-sample blocks`);
@@ -53,6 +60,16 @@ export class PreEchoSuppressor {
     }
     this.energy = new Float64Array(2 * blocks);
     this.gain = new Float64Array(blocks);
+    this.low = new Float64Array(n);
+    const f = settings.splitHz ?? 0;
+    this.lp = f > 0 ? Biquad.lowPass(f, 16000) : null;
+  }
+
+  /** Feed the band split one output segment, so that its state follows the output (process() does; the decoder calls it on concealed segments). */
+  track(y: ArrayLike<number>): void {
+    const lp = this.lp;
+    if (lp === null) return;
+    for (let m = 0; m < this.n; m++) this.low[m] = lp.step(y[m]);
   }
 
   /**
@@ -63,6 +80,7 @@ export class PreEchoSuppressor {
     const s = this.settings;
     const prev = this.prevNoise;
     this.prevNoise = noise;
+    this.track(y);
     if (!(s.strength > 0) || !(noise > s.onsetRatio * prev)) return;
     const blocks = this.n / PRE_ECHO_BLOCK;
     const { energy, gain } = this;
@@ -96,7 +114,9 @@ export class PreEchoSuppressor {
       const b0 = pos <= 0 ? 0 : Math.min(blocks - 1, Math.floor(pos));
       const b1 = Math.min(blocks - 1, b0 + 1);
       const f = pos <= b0 ? 0 : pos >= b1 ? 1 : pos - b0;
-      y[m] *= gain[b0] * (1 - f) + gain[b1] * f;
+      const gm = gain[b0] * (1 - f) + gain[b1] * f;
+      if (this.lp !== null) y[m] = this.low[m] + gm * (y[m] - this.low[m]);
+      else y[m] *= gm;
     }
   }
 }
