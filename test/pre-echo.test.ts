@@ -99,6 +99,7 @@ describe('pre-echo suppressor', () => {
     expect(() => tuningFor(32000, { preEchoOnsetRatio: 0.5 })).toThrow(RangeError);
     expect(() => tuningFor(32000, { preEchoStrength: -1 })).toThrow(RangeError);
     expect(() => tuningFor(32000, { preEchoSplitHz: 8000 })).toThrow(RangeError);
+    expect(() => tuningFor(32000, { preEchoSplitHz: 1000 })).toThrow(RangeError);
   });
 });
 

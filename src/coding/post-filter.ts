@@ -127,8 +127,8 @@ export function tuningFor(bitrate: Bitrate, override: Partial<DecoderTuning> = {
   if (t.harmonicSplitHz < 0 || t.harmonicTaperHz < 0) throw new RangeError('decoder tuning harmonicSplitHz and harmonicTaperHz must not be negative');
   if (!(t.reconHighBin >= 0)) throw new RangeError('decoder tuning reconHighBin must not be negative');
   if (t.formantSmoothBins < 1) throw new RangeError('decoder tuning formantSmoothBins must be at least 1');
-  if (t.preEchoStrength < 0 || t.preEchoOnsetRatio < 1 || t.preEchoContrast < 1 || !(t.preEchoFloor > 0 && t.preEchoFloor <= 1) || !(t.preEchoSplitHz >= 0 && t.preEchoSplitHz < 8000)) {
-    throw new RangeError('decoder tuning: preEchoStrength must be ≥ 0, preEchoOnsetRatio and preEchoContrast ≥ 1, preEchoFloor in (0, 1], preEchoSplitHz in [0, 8000)');
+  if (t.preEchoStrength < 0 || t.preEchoOnsetRatio < 1 || t.preEchoContrast < 1 || !(t.preEchoFloor > 0 && t.preEchoFloor <= 1) || !(t.preEchoSplitHz === 0 || (t.preEchoSplitHz >= 2000 && t.preEchoSplitHz < 8000))) {
+    throw new RangeError('decoder tuning: preEchoStrength must be ≥ 0, preEchoOnsetRatio and preEchoContrast ≥ 1, preEchoFloor in (0, 1], preEchoSplitHz 0 (off) or in [2000, 8000)');
   }
   return t;
 }

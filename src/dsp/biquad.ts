@@ -27,6 +27,11 @@ export class Biquad {
     return new Biquad((1 - cw) / 2 / a0, (1 - cw) / a0, (1 - cw) / 2 / a0, (-2 * cw) / a0, (1 - alpha) / a0);
   }
 
+  /** Clear the state (as if the input had been zero). */
+  reset(): void {
+    this.x1 = this.x2 = this.y1 = this.y2 = 0;
+  }
+
   /** Filter one sample. */
   step(x: number): number {
     const v = this.b0 * x + this.b1 * this.x1 + this.b2 * this.x2 - this.a1 * this.y1 - this.a2 * this.y2;
