@@ -78,6 +78,8 @@ export class FrameDecoder {
   private readonly m: Float64Array;
   private readonly neg: Uint8Array;
   private readonly recon: Float64Array;
+  /** Per bin, the tuning's shift of every reconstruction point (reconShift, plus reconShiftHigh from reconHighBin up). */
+  private readonly reconShift: Float64Array;
   /** Per TNS range: its reflection indices and whether the frame has it on. */
   private readonly tnsIdx: Int32Array[];
   private readonly tnsOn: boolean[];
@@ -116,6 +118,8 @@ export class FrameDecoder {
     this.m = new Float64Array(model.bins);
     this.neg = new Uint8Array(model.bins);
     this.recon = new Float64Array(model.bins);
+    const t = this.tuning;
+    this.reconShift = Float64Array.from({ length: model.bins }, (_, k) => t.reconShift + (k >= t.reconHighBin ? t.reconShiftHigh : 0));
     this.scale = new Int32Array(model.bins);
     this.noise = new SignNoise();
     const order = this.shape.tns.order;
@@ -170,11 +174,11 @@ export class FrameDecoder {
     let codedBins = bins;
     if (dec.decodeBit(TRUNC_P1, TRUNC_TOTAL)) codedBins = Math.min(bins, dec.decodeBits(CODED_BINS_BITS));
     sh.derive(this.indices);
-    const { m, neg, recon } = this;
+    const { m, neg, recon, reconShift } = this;
     const tune = this.tuning;
     m.fill(0);
     neg.fill(0);
-    recon.fill(RECON_PLAIN + tune.reconShift);
+    for (let k = 0; k < bins; k++) recon[k] = RECON_PLAIN + reconShift[k];
     const scale = sh.scaleIndices(gain, combLag, this.scale);
     for (let k = 0; k < codedBins; k++) {
       const mk = decodeMagnitude(dec, scale[k]);
@@ -184,7 +188,7 @@ export class FrameDecoder {
     let refinements = 0;
     for (let k = 0; k < codedBins && dec.tellBits() + 1 <= budget; k++) {
       if (m[k] === 0) continue;
-      recon[k] = (dec.decodeBits(1) ? RECON_HIGH : RECON_LOW) + tune.reconShift;
+      recon[k] = (dec.decodeBits(1) ? RECON_HIGH : RECON_LOW) + reconShift[k];
       refinements++;
     }
     this.lastUnusedBits = budget - dec.tellBits();
@@ -210,7 +214,7 @@ export class FrameDecoder {
       const delta = g / w[k];
       const mk = m[k];
       if (mk > 0) {
-        const v = (mk + recon[k] + (k >= tune.reconHighBin ? tune.reconShiftHigh : 0)) * delta;
+        const v = (mk + recon[k]) * delta;
         out[k] = neg[k] ? -v : v;
         noiseEnergy += (delta * delta) / 12;
       } else if (k >= NOISE_FILL_START) {
