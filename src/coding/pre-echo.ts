@@ -97,10 +97,27 @@ export class PreEchoSuppressor {
     const s = this.settings;
     const prev = this.prevNoise;
     this.prevNoise = noise;
-    if (!(s.strength > 0) || !(noise > s.onsetRatio * prev)) {
-      this.track(y);
-      return;
+    const treat = s.strength > 0 && noise > s.onsetRatio * prev && this.chooseGains(y, tail, noise, prev);
+    if (treat && this.lp !== null) this.splitLow(y);
+    this.track(y);
+    if (!treat) return;
+    // Interpolate between block centres so that the gain has no steps.
+    const blocks = this.n / PRE_ECHO_BLOCK;
+    const gain = this.gain;
+    for (let m = 0; m < this.n; m++) {
+      const pos = (m + 0.5) / PRE_ECHO_BLOCK - 0.5;
+      const b0 = pos <= 0 ? 0 : Math.min(blocks - 1, Math.floor(pos));
+      const b1 = Math.min(blocks - 1, b0 + 1);
+      const f = pos <= b0 ? 0 : pos >= b1 ? 1 : pos - b0;
+      const gm = gain[b0] * (1 - f) + gain[b1] * f;
+      if (this.lp !== null) y[m] = this.low[m] + gm * (y[m] - this.low[m]);
+      else y[m] *= gm;
     }
+  }
+
+  /** Each block's gain after an onset frame, into this.gain; whether any is below 1. */
+  private chooseGains(y: Float32Array, tail: ArrayLike<number>, noise: number, prev: number): boolean {
+    const s = this.settings;
     const blocks = this.n / PRE_ECHO_BLOCK;
     const { energy, gain } = this;
     for (let b = 0; b < blocks; b++) {
@@ -126,21 +143,6 @@ export class PreEchoSuppressor {
       gain[b] = Math.sqrt(g2 > s.floor ? (g2 < 1 ? g2 : 1) : s.floor);
       if (gain[b] < 1) any = true;
     }
-    if (!any) {
-      this.track(y);
-      return;
-    }
-    if (this.lp !== null) this.splitLow(y);
-    this.track(y);
-    // Interpolate between block centres so that the gain has no steps.
-    for (let m = 0; m < this.n; m++) {
-      const pos = (m + 0.5) / PRE_ECHO_BLOCK - 0.5;
-      const b0 = pos <= 0 ? 0 : Math.min(blocks - 1, Math.floor(pos));
-      const b1 = Math.min(blocks - 1, b0 + 1);
-      const f = pos <= b0 ? 0 : pos >= b1 ? 1 : pos - b0;
-      const gm = gain[b0] * (1 - f) + gain[b1] * f;
-      if (this.lp !== null) y[m] = this.low[m] + gm * (y[m] - this.low[m]);
-      else y[m] *= gm;
-    }
+    return any;
   }
 }
