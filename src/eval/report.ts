@@ -7,7 +7,7 @@
  * (files sorted, models in the order given, bitrates ascending), whatever order the worker
  * threads finished in, so two runs on the same data give the same report apart from timings.
  */
-import { summarize } from './quantiles.js';
+import { summarize, type Summary } from './quantiles.js';
 
 export const METRICS = ['pesq', 'psnr', 'stoi', 'estoi'] as const;
 export type MetricName = (typeof METRICS)[number];
@@ -85,17 +85,11 @@ export interface EvalError {
   message: string;
 }
 
-export interface EvalSummary {
+/** One system's statistics of one metric at one rate (the quantiles of quantiles.ts). */
+export interface EvalSummary extends Summary {
   model: string;
   bitrate: number;
   metric: MetricName;
-  n: number;
-  mean: number;
-  median: number;
-  q025: number;
-  q975: number;
-  min: number;
-  max: number;
 }
 
 export interface EvalReport {
@@ -142,8 +136,7 @@ export function summarizeRows(rows: EvalRow[], systems: EvalSystem[], bitrates: 
       const sel = rows.filter((r) => r.model === s.name && r.bitrate === b);
       if (sel.length === 0) continue;
       for (const metric of METRICS) {
-        const st = summarize(sel.map((r) => r[metric]));
-        out.push({ model: s.name, bitrate: b, metric, n: st.n, mean: st.mean, median: st.median, q025: st.q025, q975: st.q975, min: st.min, max: st.max });
+        out.push({ model: s.name, bitrate: b, metric, ...summarize(sel.map((r) => r[metric])) });
       }
     }
   }
