@@ -191,6 +191,43 @@ describe('decoder tuning', () => {
     expect(moved).toBeGreaterThan(0);
   });
 
+  it('the 9.6 kbit/s fill profile scales noise-filled bins by region (0.4 / 0.6 / 0.2) and leaves coded bins alone', () => {
+    const x = syntheticSpeechLike(1.5, 9);
+    const frames = analyzeSignal(Float64Array.from(x));
+    const enc = new FrameEncoder(model, 9600);
+    const flat = new FrameDecoder(model, 9600, tuningFor(9600, { fillLevel: 0.4, fillLowBin: 0, fillLowScale: 1, fillTopBin: 320, fillTopScale: 1 }));
+    const shaped = new FrameDecoder(model, 9600, tuningFor(9600));
+    flat.recordFields = true;
+    const a = new Float64Array(model.bins);
+    const b = new Float64Array(model.bins);
+    const ratios = new Map<number, number>();
+    let checked = 0;
+    for (const f of frames) {
+      const bytes = enc.encode(f);
+      flat.decode(bytes, a);
+      shaped.decode(bytes, b);
+      const { q, tns } = flat.last!;
+      if (tns.some((t) => t !== null)) continue; // TNS mixes the bins of its range
+      checked++;
+      for (let k = 0; k < model.bins; k++) {
+        if (q[k] !== 0 || a[k] === 0) {
+          expect(b[k]).toBe(a[k]);
+          continue;
+        }
+        const expected = k < 100 ? 1 : k < 180 ? 1.5 : 0.5;
+        expect(b[k] / a[k]).toBeCloseTo(expected, 12);
+        ratios.set(expected, (ratios.get(expected) ?? 0) + 1);
+      }
+    }
+    expect(checked).toBeGreaterThan(10);
+    expect(ratios.size).toBe(3); // filled bins in every region
+  });
+
+  it('rejects negative fill levels and a lower fill region past the upper one', () => {
+    expect(() => tuningFor(9600, { fillLowScale: -0.1 })).toThrow(/fillLowScale/);
+    expect(() => tuningFor(9600, { fillLowBin: 200, fillTopBin: 180 })).toThrow(/fillLowBin/);
+  });
+
   it('rejects an upper reconstruction bin below zero', () => {
     expect(() => tuningFor(24400, { reconHighBin: -1 })).toThrow(/reconHighBin/);
   });

@@ -207,8 +207,10 @@ export class FrameDecoder {
     const tnsFill = this.tnsFill;
     for (let r = 0; r < ranges.length; r++) tnsFill[r] = this.tnsOn[r] ? 1 / Math.sqrt(tnsPredictionGain(this.tnsIdx[r], tns.order)) : 1;
     let range = 0; // the TNS range of bin k, advanced as k passes each range's end
-    const fillLow = tune.fillLevel;
-    const fillHigh = fillLow * tune.fillTopScale;
+    // The fill level's profile over frequency: × fillLowScale below fillLowBin, × fillTopScale from fillTopBin up.
+    const fill = tune.fillLevel;
+    const fillBelow = fill * tune.fillLowScale;
+    const fillAbove = fill * tune.fillTopScale;
     let noiseEnergy = 0;
     for (let k = 0; k < bins; k++) {
       const delta = g / w[k];
@@ -224,7 +226,7 @@ export class FrameDecoder {
         const held = DEAD_ZONE_RMS[j] * delta;
         while (range < ranges.length && k >= ranges[range][1]) range++;
         const inRange = range < ranges.length && k >= ranges[range][0];
-        const v = (k < tune.fillTopBin ? fillLow : fillHigh) * (inRange ? tnsFill[range] : 1) * held;
+        const v = (k < tune.fillLowBin ? fillBelow : k < tune.fillTopBin ? fill : fillAbove) * (inRange ? tnsFill[range] : 1) * held;
         out[k] = noise.nextBit() ? -v : v;
         noiseEnergy += held * held + v * v;
       } else {
