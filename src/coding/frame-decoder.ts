@@ -80,6 +80,8 @@ export class FrameDecoder {
   private readonly recon: Float64Array;
   /** Per bin, the tuning's shift of every reconstruction point (reconShift, plus reconShiftHigh from reconHighBin up). */
   private readonly reconShift: Float64Array;
+  /** Per bin, the tuning's noise-fill level (fillLevel, × fillLowScale below fillLowBin, × fillTopScale from fillTopBin up). */
+  private readonly fillLevel: Float64Array;
   /** Per TNS range: its reflection indices and whether the frame has it on. */
   private readonly tnsIdx: Int32Array[];
   private readonly tnsOn: boolean[];
@@ -120,6 +122,9 @@ export class FrameDecoder {
     this.recon = new Float64Array(model.bins);
     const t = this.tuning;
     this.reconShift = Float64Array.from({ length: model.bins }, (_, k) => t.reconShift + (k >= t.reconHighBin ? t.reconShiftHigh : 0));
+    const fillBelow = t.fillLevel * t.fillLowScale;
+    const fillAbove = t.fillLevel * t.fillTopScale;
+    this.fillLevel = Float64Array.from({ length: model.bins }, (_, k) => (k < t.fillLowBin ? fillBelow : k < t.fillTopBin ? t.fillLevel : fillAbove));
     this.scale = new Int32Array(model.bins);
     this.noise = new SignNoise();
     const order = this.shape.tns.order;
@@ -207,10 +212,7 @@ export class FrameDecoder {
     const tnsFill = this.tnsFill;
     for (let r = 0; r < ranges.length; r++) tnsFill[r] = this.tnsOn[r] ? 1 / Math.sqrt(tnsPredictionGain(this.tnsIdx[r], tns.order)) : 1;
     let range = 0; // the TNS range of bin k, advanced as k passes each range's end
-    // The fill level's profile over frequency: × fillLowScale below fillLowBin, × fillTopScale from fillTopBin up.
-    const fill = tune.fillLevel;
-    const fillBelow = fill * tune.fillLowScale;
-    const fillAbove = fill * tune.fillTopScale;
+    const fill = this.fillLevel;
     let noiseEnergy = 0;
     for (let k = 0; k < bins; k++) {
       const delta = g / w[k];
@@ -226,7 +228,7 @@ export class FrameDecoder {
         const held = DEAD_ZONE_RMS[j] * delta;
         while (range < ranges.length && k >= ranges[range][1]) range++;
         const inRange = range < ranges.length && k >= ranges[range][0];
-        const v = (k < tune.fillLowBin ? fillBelow : k < tune.fillTopBin ? fill : fillAbove) * (inRange ? tnsFill[range] : 1) * held;
+        const v = fill[k] * (inRange ? tnsFill[range] : 1) * held;
         out[k] = noise.nextBit() ? -v : v;
         noiseEnergy += held * held + v * v;
       } else {
