@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { HarmonicPostFilter } from '../src/coding/harmonic-post-filter.js';
-import { DEFAULT_TUNING, FormantPostFilter, NEUTRAL_TUNING, tuningFor } from '../src/coding/post-filter.js';
+import { DEFAULT_TUNING, FormantPostFilter, NEUTRAL_TUNING, tuningFor, type DecoderTuning } from '../src/coding/post-filter.js';
 import { FrameDecoder } from '../src/coding/frame-decoder.js';
 import { FrameEncoder } from '../src/coding/frame-encoder.js';
+import type { Bitrate } from '../src/coding/modes.js';
 import { Decoder } from '../src/codec/decoder.js';
 import { encodeSpeech, decodeSpeech } from '../src/codec/codec.js';
 import { HEADER_BYTES } from '../src/coding/container.js';
@@ -125,6 +126,24 @@ describe('formant post-filter', () => {
 describe('decoder tuning', () => {
   const model = buildSyntheticModel();
 
+  /** Each frame of a 1.5 s synthetic signal (`seed`) coded at `rate` and decoded under two tunings: both outputs and the first decoder's fields. */
+  function* decodedPairs(rate: Bitrate, seed: number, first: Partial<DecoderTuning>, second: Partial<DecoderTuning>) {
+    const frames = analyzeSignal(Float64Array.from(syntheticSpeechLike(1.5, seed)));
+    const enc = new FrameEncoder(model, rate);
+    const da = new FrameDecoder(model, rate, first);
+    const db = new FrameDecoder(model, rate, second);
+    da.recordFields = true;
+    db.recordFields = true;
+    const a = new Float64Array(model.bins);
+    const b = new Float64Array(model.bins);
+    for (const f of frames) {
+      const bytes = enc.encode(f);
+      da.decode(bytes, a);
+      db.decode(bytes, b);
+      yield { a, b, fields: da.last!, secondFields: db.last! };
+    }
+  }
+
   it('rejects non-finite settings in one line', () => {
     expect(() => tuningFor(8000, { harmonicStrength: Number.NaN })).toThrow(/harmonicStrength must be a finite number/);
     expect(() => new FrameEncoder(model, 8000, { roundingOffset: 1 })).toThrow(/roundingOffset must be in \[0, 1\)/);
@@ -138,42 +157,20 @@ describe('decoder tuning', () => {
   });
 
   it('changes output values only: every decoded field is the same with the tools on or off', () => {
-    const x = syntheticSpeechLike(1.5, 4);
-    const frames = analyzeSignal(Float64Array.from(x));
-    const enc = new FrameEncoder(model, 8000);
-    const on = new FrameDecoder(model, 8000);
-    const off = new FrameDecoder(model, 8000, NEUTRAL_TUNING);
-    on.recordFields = true;
-    off.recordFields = true;
-    const a = new Float64Array(model.bins);
-    const b = new Float64Array(model.bins);
     let differs = false;
-    for (const f of frames) {
-      const bytes = enc.encode(f);
-      on.decode(bytes, a);
-      off.decode(bytes, b);
-      expect(on.last).toEqual(off.last);
+    for (const { a, b, fields, secondFields } of decodedPairs(8000, 4, {}, NEUTRAL_TUNING)) {
+      expect(fields).toEqual(secondFields);
       if (a.some((v, k) => v !== b[k])) differs = true;
     }
     expect(differs).toBe(true); // the reconstruction shift moved some values
   });
 
   it('the upper reconstruction shift pulls coded bins from reconHighBin up toward zero and leaves every other bin as it was', () => {
-    const x = syntheticSpeechLike(1.5, 8);
-    const frames = analyzeSignal(Float64Array.from(x));
-    const enc = new FrameEncoder(model, 24400);
-    const plain = new FrameDecoder(model, 24400, tuningFor(24400, { reconHighBin: 180, reconShiftHigh: 0 }));
-    const pulled = new FrameDecoder(model, 24400, tuningFor(24400, { reconHighBin: 180, reconShiftHigh: -0.2 }));
-    plain.recordFields = true;
-    const a = new Float64Array(model.bins);
-    const b = new Float64Array(model.bins);
     let checked = 0;
     let moved = 0;
-    for (const f of frames) {
-      const bytes = enc.encode(f);
-      plain.decode(bytes, a);
-      pulled.decode(bytes, b);
-      const { q, tns } = plain.last!;
+    // a: plain, b: pulled.
+    for (const { a, b, fields } of decodedPairs(24400, 8, { reconHighBin: 180, reconShiftHigh: 0 }, { reconHighBin: 180, reconShiftHigh: -0.2 })) {
+      const { q, tns } = fields;
       // TNS mixes the bins of a range; its lower range ends below 180, so only the upper one matters.
       if (tns[tns.length - 1] !== null) continue;
       checked++;
@@ -200,21 +197,11 @@ describe('decoder tuning', () => {
     [24400, [1, 1.25, 1]],
     [32000, [0.875, 0.875, 0.875]],
   ] as const)('the fill profile at %i bit/s scales noise-filled bins by region %j and leaves coded bins alone', (rate, expected) => {
-    const x = syntheticSpeechLike(1.5, 9);
-    const frames = analyzeSignal(Float64Array.from(x));
-    const enc = new FrameEncoder(model, rate);
-    const flat = new FrameDecoder(model, rate, tuningFor(rate, { fillLevel: 0.4, fillLowBin: 0, fillLowScale: 1, fillTopBin: 320, fillTopScale: 1 }));
-    const shaped = new FrameDecoder(model, rate, tuningFor(rate));
-    flat.recordFields = true;
-    const a = new Float64Array(model.bins);
-    const b = new Float64Array(model.bins);
     const filled = [0, 0, 0];
     let checked = 0;
-    for (const f of frames) {
-      const bytes = enc.encode(f);
-      flat.decode(bytes, a);
-      shaped.decode(bytes, b);
-      const { q, tns } = flat.last!;
+    // a: flat, b: shaped (the shipped profile).
+    for (const { a, b, fields } of decodedPairs(rate, 9, { fillLevel: 0.4, fillLowBin: 0, fillLowScale: 1, fillTopBin: 320, fillTopScale: 1 }, {})) {
+      const { q, tns } = fields;
       if (tns.some((t) => t !== null)) continue; // TNS mixes the bins of its range
       checked++;
       for (let k = 0; k < model.bins; k++) {
