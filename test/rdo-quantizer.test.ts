@@ -3,7 +3,8 @@ import { Encoder } from '../src/codec/encoder.js';
 import { FrameDecoder } from '../src/coding/frame-decoder.js';
 import { FrameShape } from '../src/coding/frame-shape.js';
 import { FrameEncoder } from '../src/coding/frame-encoder.js';
-import { RDO_LAMBDA, quantizerThresholds } from '../src/coding/rdo-quantizer.js';
+import { RDO_LAMBDA, lambdaRegionsOf, quantizerThresholds } from '../src/coding/rdo-quantizer.js';
+import type { EncoderTuning } from '../src/coding/frame-encoder.js';
 import { buildSyntheticModel, syntheticSpeechLike } from '../src/model/synthetic-model.js';
 import type { Bitrate } from '../src/coding/modes.js';
 
@@ -16,7 +17,17 @@ const speech = syntheticSpeechLike(4, 5);
  * and no TNS (so that only quantization differs).
  */
 function weightedError(bitrate: Bitrate, rdoLambda?: number): number {
-  const settings = rdoLambda === undefined ? { tnsOrder: 0 } : { tnsOrder: 0, rdoLambda };
+  // One λ over the whole band: the λ regions raise the error above 6 kHz on purpose.
+  const oneLambda = { lambdaHighBin: 320, lambdaTopBin: 320 };
+  return quantizationStats(bitrate, rdoLambda === undefined ? oneLambda : { ...oneLambda, rdoLambda }).error;
+}
+
+/**
+ * The weighted error of weightedError, in total and below bin `split`, and the count of nonzero
+ * magnitudes from `split` up, for encoder settings `extra`.
+ */
+function quantizationStats(bitrate: Bitrate, extra: Partial<EncoderTuning>, split = 320): { error: number; errorBelow: number; nonzeroAbove: number } {
+  const settings = { tnsOrder: 0, ...extra };
   const enc = new Encoder(model, bitrate, settings);
   const fe = enc.frameEncoder;
   const encodeFrame = fe.encode.bind(fe);
@@ -32,14 +43,21 @@ function weightedError(bitrate: Bitrate, rdoLambda?: number): number {
   dec.recordFields = true;
   const shape = new FrameShape(model, bitrate);
   const out = new Float64Array(320);
-  let e = 0;
+  let error = 0;
+  let errorBelow = 0;
+  let nonzeroAbove = 0;
   for (const { X, bytes } of frames) {
     expect(bytes.length).toBe(bitrate / 400);
     dec.decode(bytes, out);
     shape.derive(dec.last!.indices);
-    for (let k = 0; k < 320; k++) e += ((X[k] - out[k]) * shape.w[k]) ** 2;
+    for (let k = 0; k < 320; k++) {
+      const e = ((X[k] - out[k]) * shape.w[k]) ** 2;
+      error += e;
+      if (k < split) errorBelow += e;
+      else if (dec.last!.q[k] !== 0) nonzeroAbove++;
+    }
   }
-  return e;
+  return { error, errorBelow, nonzeroAbove };
 }
 
 describe('rate–distortion quantization thresholds (frame-encoder.ts)', () => {
@@ -68,6 +86,30 @@ describe('rate–distortion quantization thresholds (frame-encoder.ts)', () => {
     }
     // Low scale indices (narrow distributions): a nonzero is expensive, the zero threshold is high.
     expect(t.zero[0]).toBeGreaterThan(t.zero[t.zero.length - 1]);
+  });
+
+  it('λ regions: a larger λ from 6 kHz up zeroes more bins there and spends the bits below', () => {
+    const off = { lambdaHighBin: 320, lambdaTopBin: 320 };
+    for (const bitrate of [24400, 32000] as const) {
+      const withRegions = quantizationStats(bitrate, {}, 240);
+      const without = quantizationStats(bitrate, off, 240);
+      expect(withRegions.nonzeroAbove, `${bitrate} bit/s`).toBeLessThan(0.9 * without.nonzeroAbove);
+      expect(withRegions.errorBelow, `${bitrate} bit/s`).toBeLessThan(without.errorBelow);
+    }
+    // An explicit region at a mode without one changes the stream the same way.
+    const plain = quantizationStats(16400, {}, 240);
+    const forced = quantizationStats(16400, { lambdaHighBin: 240, lambdaHighScale: 4 }, 240);
+    expect(forced.nonzeroAbove).toBeLessThan(plain.nonzeroAbove);
+  });
+
+  it('λ regions: rejects regions inside the comb band, out of order or with a non-positive scale', () => {
+    expect(lambdaRegionsOf(32000).highBin).toBeLessThan(320);
+    expect(lambdaRegionsOf(8000, {}, 200)).toMatchObject({ highBin: 320, topBin: 320 });
+    expect(() => lambdaRegionsOf(32000, { highBin: 100 }, 200)).toThrow(RangeError);
+    expect(() => lambdaRegionsOf(32000, { highBin: 300, topBin: 280 }, 200)).toThrow(RangeError);
+    expect(() => lambdaRegionsOf(32000, { topBin: 400 }, 200)).toThrow(RangeError);
+    expect(() => lambdaRegionsOf(32000, { highScale: 0 }, 200)).toThrow(RangeError);
+    expect(() => new FrameEncoder(model, 24400, { lambdaHighBin: 120 })).toThrow(RangeError);
   });
 
   it('rejects a negative or non-finite λ', () => {

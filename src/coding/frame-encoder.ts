@@ -26,7 +26,7 @@ import {
   maxMagnitude,
 } from '../model/entropy-model.js';
 import { RangeEncoder } from './range-coder.js';
-import { RDO_LAMBDA, quantizeBin, quantizerThresholds } from './rdo-quantizer.js';
+import { RDO_LAMBDA, lambdaRegionsOf, quantizeBin, quantizerThresholds } from './rdo-quantizer.js';
 import { TNS_COEF_BITS, TNS_FLAG_BITS_OFF, TNS_FLAG_BITS_ON, TNS_FLAG_P1, TNS_FLAG_TOTAL, TnsAnalyzer, parcorToLpc, tnsAnalysis, tnsConfigOf } from './tns.js';
 import { PITCH_FLAG_P1, PITCH_FLAG_TOTAL, PITCH_GAIN_BITS, PITCH_LAG_BITS, PITCH_MIN_LAG, PITCH_OFF, type PitchParams } from './pitch-filter.js';
 import {
@@ -67,6 +67,18 @@ export interface EncoderTuning {
    * bit (0: the fixed rounding offset instead). Default RDO_LAMBDA.
    */
   rdoLambda: number;
+  /** λ × lambdaHighScale from lambdaHighBin, × lambdaTopScale from lambdaTopBin (rdo-quantizer.ts LAMBDA_REGIONS; default the mode's). */
+  lambdaHighBin: number;
+  lambdaHighScale: number;
+  lambdaTopBin: number;
+  lambdaTopScale: number;
+}
+
+/** Thresholds of the rate–distortion quantizer for the bins from `from` to the next region's start. */
+interface ThresholdRegion {
+  from: number;
+  zero: Float64Array;
+  round: Float64Array;
 }
 
 function encodeMagnitude(enc: RangeEncoder, j: number, m: number): void {
@@ -129,9 +141,11 @@ export class FrameEncoder {
   useComb = true;
   private readonly roundingOffset: number;
   private readonly combMinSaving: number;
-  /** Per scale index: the 0 → 1 threshold and the rounding offset above 1 (rdo-quantizer.ts). */
+  /** Per scale index: the 0 → 1 threshold and the rounding offset above 1 (rdo-quantizer.ts), below the first λ region. */
   private readonly zeroThr: Float64Array;
   private readonly roundUp: Float64Array;
+  /** The same per λ region, in bin order; the first starts at bin 0 with zeroThr and roundUp. */
+  private readonly regions: ThresholdRegion[];
   /** Pitch parameters of the frame being coded. */
   private pitch: PitchParams = PITCH_OFF;
 
@@ -144,7 +158,18 @@ export class FrameEncoder {
     const cs = tuning.combMinSavingBits ?? COMB_MIN_SAVING_BITS;
     if (!Number.isFinite(cs)) throw new RangeError(`encoder combMinSavingBits must be finite, got ${cs}`);
     this.combMinSaving = cs;
-    ({ zero: this.zeroThr, round: this.roundUp } = quantizerThresholds(tuning.rdoLambda ?? RDO_LAMBDA, ro));
+    const lambda = tuning.rdoLambda ?? RDO_LAMBDA;
+    ({ zero: this.zeroThr, round: this.roundUp } = quantizerThresholds(lambda, ro));
+    const lr = lambdaRegionsOf(
+      bitrate,
+      { highBin: tuning.lambdaHighBin, highScale: tuning.lambdaHighScale, topBin: tuning.lambdaTopBin, topScale: tuning.lambdaTopScale },
+      COMB_BINS,
+      model.bins,
+    );
+    this.regions = [{ from: 0, zero: this.zeroThr, round: this.roundUp }];
+    // From highBin to topBin, then from topBin (an empty region is left out).
+    if (lr.highBin < lr.topBin) this.regions.push({ from: lr.highBin, ...quantizerThresholds(lambda * lr.highScale, ro) });
+    if (lr.topBin < model.bins) this.regions.push({ from: lr.topBin, ...quantizerThresholds(lambda * lr.topScale, ro) });
     this.shape = new FrameShape(model, bitrate, weightingOf(tuning), tnsConfigOf(bitrate, tuning));
     this.frameBytes = this.shape.frameBytes;
     this.indices = new Int32Array(this.shape.stages);
@@ -285,10 +310,14 @@ export class FrameEncoder {
   /** Magnitudes m_k of bins 0 … count − 1 at this gain, with the bins' scale indices `scale`. */
   private quantize(gain: number, scale: Int32Array, count: number): void {
     const g = this.invGain[gain];
-    const { x0, m, zeroThr: zt, roundUp: ru } = this;
-    for (let k = 0; k < count; k++) {
-      const j = scale[k];
-      m[k] = quantizeBin(x0[k] * g, zt[j], ru[j]);
+    const { x0, m, regions } = this;
+    for (let r = 0; r < regions.length; r++) {
+      const { zero: zt, round: ru } = regions[r];
+      const end = r + 1 < regions.length ? Math.min(count, regions[r + 1].from) : count;
+      for (let k = regions[r].from; k < end; k++) {
+        const j = scale[k];
+        m[k] = quantizeBin(x0[k] * g, zt[j], ru[j]);
+      }
     }
   }
 
@@ -318,12 +347,18 @@ export class FrameEncoder {
         if (bits > target) return false;
       }
     }
-    for (; k < n; k++) {
-      let j = base[k] - gain;
-      j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
-      const mk = quantizeBin(x0[k] * g, zt[j], ru[j]);
-      bits += mk < COST_MAGNITUDES ? cost[j * COST_MAGNITUDES + mk] : magnitudeBits(j, Math.min(mk, maxMagnitude(j)));
-      if (bits > target) return false;
+    // Then region by region (the λ regions start above the comb's bins), each bin in order.
+    const regions = this.regions;
+    for (let r = 0; r < regions.length; r++) {
+      const { zero: zr, round: rr } = regions[r];
+      const end = r + 1 < regions.length ? Math.min(n, regions[r + 1].from) : n;
+      for (; k < end; k++) {
+        let j = base[k] - gain;
+        j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
+        const mk = quantizeBin(x0[k] * g, zr[j], rr[j]);
+        bits += mk < COST_MAGNITUDES ? cost[j * COST_MAGNITUDES + mk] : magnitudeBits(j, Math.min(mk, maxMagnitude(j)));
+        if (bits > target) return false;
+      }
     }
     return true;
   }
