@@ -168,8 +168,12 @@ export class FrameEncoder {
     );
     this.regions = [{ from: 0, zero: this.zeroThr, round: this.roundUp }];
     // From highBin to topBin, then from topBin (an empty region is left out).
-    if (lr.highBin < lr.topBin) this.regions.push({ from: lr.highBin, ...quantizerThresholds(lambda * lr.highScale, ro) });
-    if (lr.topBin < model.bins) this.regions.push({ from: lr.topBin, ...quantizerThresholds(lambda * lr.topScale, ro) });
+    const region = (from: number, scale: number): ThresholdRegion => {
+      const t = quantizerThresholds(lambda * scale, ro);
+      return { from, zero: t.zero, round: t.round };
+    };
+    if (lr.highBin < lr.topBin) this.regions.push(region(lr.highBin, lr.highScale));
+    if (lr.topBin < model.bins) this.regions.push(region(lr.topBin, lr.topScale));
     this.shape = new FrameShape(model, bitrate, weightingOf(tuning), tnsConfigOf(bitrate, tuning));
     this.frameBytes = this.shape.frameBytes;
     this.indices = new Int32Array(this.shape.stages);
