@@ -10,6 +10,8 @@ import type { Bitrate } from '../src/coding/modes.js';
 
 const model = buildSyntheticModel();
 const speech = syntheticSpeechLike(4, 5);
+/** Encoder settings with no λ regions: one λ over the whole band. */
+const ONE_LAMBDA = { lambdaHighBin: 320, lambdaTopBin: 320 };
 
 /**
  * Σ ((X − X̂)·w)² over a signal's frames, the error the quantizer's thresholds weigh against
@@ -18,8 +20,7 @@ const speech = syntheticSpeechLike(4, 5);
  */
 function weightedError(bitrate: Bitrate, rdoLambda?: number): number {
   // One λ over the whole band: the λ regions raise the error above 6 kHz on purpose.
-  const oneLambda = { lambdaHighBin: 320, lambdaTopBin: 320 };
-  return quantizationStats(bitrate, rdoLambda === undefined ? oneLambda : { ...oneLambda, rdoLambda }).error;
+  return quantizationStats(bitrate, rdoLambda === undefined ? ONE_LAMBDA : { ...ONE_LAMBDA, rdoLambda }).error;
 }
 
 /**
@@ -89,10 +90,9 @@ describe('rate–distortion quantization thresholds (frame-encoder.ts)', () => {
   });
 
   it('λ regions: a larger λ from 6 kHz up zeroes more bins there and spends the bits below', () => {
-    const off = { lambdaHighBin: 320, lambdaTopBin: 320 };
     for (const bitrate of [24400, 32000] as const) {
       const withRegions = quantizationStats(bitrate, {}, 240);
-      const without = quantizationStats(bitrate, off, 240);
+      const without = quantizationStats(bitrate, ONE_LAMBDA, 240);
       expect(withRegions.nonzeroAbove, `${bitrate} bit/s`).toBeLessThan(0.9 * without.nonzeroAbove);
       expect(withRegions.errorBelow, `${bitrate} bit/s`).toBeLessThan(without.errorBelow);
     }

@@ -74,9 +74,10 @@ export interface EncoderTuning {
   lambdaTopScale: number;
 }
 
-/** Thresholds of the rate–distortion quantizer for the bins from `from` to the next region's start. */
+/** Thresholds of the rate–distortion quantizer per scale index, for bins from … to − 1. */
 interface ThresholdRegion {
   from: number;
+  to: number;
   zero: Float64Array;
   round: Float64Array;
 }
@@ -141,10 +142,10 @@ export class FrameEncoder {
   useComb = true;
   private readonly roundingOffset: number;
   private readonly combMinSaving: number;
-  /** Per scale index: the 0 → 1 threshold and the rounding offset above 1 (rdo-quantizer.ts), below the first λ region. */
-  private readonly zeroThr: Float64Array;
-  private readonly roundUp: Float64Array;
-  /** The same per λ region, in bin order; the first starts at bin 0 with zeroThr and roundUp. */
+  /**
+   * Per λ region in bin order, covering every bin: per scale index the 0 → 1 threshold and the
+   * rounding offset above 1 (rdo-quantizer.ts). The first, from bin 0, has the plain λ.
+   */
   private readonly regions: ThresholdRegion[];
   /** Pitch parameters of the frame being coded. */
   private pitch: PitchParams = PITCH_OFF;
@@ -159,21 +160,20 @@ export class FrameEncoder {
     if (!Number.isFinite(cs)) throw new RangeError(`encoder combMinSavingBits must be finite, got ${cs}`);
     this.combMinSaving = cs;
     const lambda = tuning.rdoLambda ?? RDO_LAMBDA;
-    ({ zero: this.zeroThr, round: this.roundUp } = quantizerThresholds(lambda, ro));
     const lr = lambdaRegionsOf(
       bitrate,
       { highBin: tuning.lambdaHighBin, highScale: tuning.lambdaHighScale, topBin: tuning.lambdaTopBin, topScale: tuning.lambdaTopScale },
       COMB_BINS,
       model.bins,
     );
-    this.regions = [{ from: 0, zero: this.zeroThr, round: this.roundUp }];
-    // From highBin to topBin, then from topBin (an empty region is left out).
-    const region = (from: number, scale: number): ThresholdRegion => {
+    // Below highBin, from highBin to topBin, from topBin to the end (an empty region is left out).
+    const region = (from: number, to: number, scale: number): ThresholdRegion => {
       const t = quantizerThresholds(lambda * scale, ro);
-      return { from, zero: t.zero, round: t.round };
+      return { from, to, zero: t.zero, round: t.round };
     };
-    if (lr.highBin < lr.topBin) this.regions.push(region(lr.highBin, lr.highScale));
-    if (lr.topBin < model.bins) this.regions.push(region(lr.topBin, lr.topScale));
+    this.regions = [region(0, lr.highBin, 1)];
+    if (lr.highBin < lr.topBin) this.regions.push(region(lr.highBin, lr.topBin, lr.highScale));
+    if (lr.topBin < model.bins) this.regions.push(region(lr.topBin, model.bins, lr.topScale));
     this.shape = new FrameShape(model, bitrate, weightingOf(tuning), tnsConfigOf(bitrate, tuning));
     this.frameBytes = this.shape.frameBytes;
     this.indices = new Int32Array(this.shape.stages);
@@ -314,11 +314,10 @@ export class FrameEncoder {
   /** Magnitudes m_k of bins 0 … count − 1 at this gain, with the bins' scale indices `scale`. */
   private quantize(gain: number, scale: Int32Array, count: number): void {
     const g = this.invGain[gain];
-    const { x0, m, regions } = this;
-    for (let r = 0; r < regions.length; r++) {
-      const { zero: zt, round: ru } = regions[r];
-      const end = r + 1 < regions.length ? Math.min(count, regions[r + 1].from) : count;
-      for (let k = regions[r].from; k < end; k++) {
+    const { x0, m } = this;
+    for (const { from, to, zero: zt, round: ru } of this.regions) {
+      const end = Math.min(count, to);
+      for (let k = from; k < end; k++) {
         const j = scale[k];
         m[k] = quantizeBin(x0[k] * g, zt[j], ru[j]);
       }
@@ -336,10 +335,10 @@ export class FrameEncoder {
     const { x0 } = this;
     const comb = combLag >= 0 ? COMB_OFFSETS[combLag] : null;
     const cost = this.magnitudeCost;
-    const zt = this.zeroThr;
-    const ru = this.roundUp;
+    const regions = this.regions;
+    // The comb's bins all lie in the first λ region (lambdaRegionsOf starts the others above them).
+    const { zero: zt, round: ru } = regions[0];
     let bits = 0;
-    const n = x0.length;
     // Bins below COMB_BINS (with the comb offsets when on), then the rest: one loop each.
     let k = 0;
     if (comb !== null) {
@@ -351,12 +350,9 @@ export class FrameEncoder {
         if (bits > target) return false;
       }
     }
-    // Then region by region (the λ regions start above the comb's bins), each bin in order.
-    const regions = this.regions;
-    for (let r = 0; r < regions.length; r++) {
-      const { zero: zr, round: rr } = regions[r];
-      const end = r + 1 < regions.length ? Math.min(n, regions[r + 1].from) : n;
-      for (; k < end; k++) {
+    // Then region by region from where that left off, each bin in order.
+    for (const { to, zero: zr, round: rr } of regions) {
+      for (; k < to; k++) {
         let j = base[k] - gain;
         j = j < 0 ? 0 : j >= NUM_SCALES ? NUM_SCALES - 1 : j;
         const mk = quantizeBin(x0[k] * g, zr[j], rr[j]);
